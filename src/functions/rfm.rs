@@ -1,0 +1,489 @@
+//! `rfm(transactions [, options])`: one row per customer with Recency, Frequency, Monetary,
+//! their 1–5 scores and the R/F map segment.
+//!
+//! The function builds an ordinary DataFusion plan (projection → filter → aggregate → windows),
+//! so filters and projections are pushed into the scan and `EXPLAIN` shows every operator.
+//!
+//! ```sql
+//! SELECT segment, count(*) FROM rfm(sales) GROUP BY segment;
+//! SELECT * FROM rfm('sales.parquet', as_of => '2011-12-10', returns => 'exclude');
+//! SELECT * FROM rfm(orders, customer => 'email', amount => 'qty * price * (1 - discount)');
+//! ```
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Column, DFSchema, Result, ScalarValue};
+use datafusion::functions::expr_fn::{coalesce, concat, round, starts_with};
+use datafusion::functions_aggregate::expr_fn::{count, count_distinct, max, min, sum};
+use datafusion::functions_aggregate::min_max::max_udaf;
+use datafusion::functions_window::expr_fn::ntile;
+use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::planner::RelationPlannerContext;
+use datafusion::logical_expr::{
+    Expr, ExprFunctionExt, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, ident, lit,
+    when,
+};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use super::{segql_check_finite, segql_timestamp};
+use crate::error::arg_err;
+use crate::planner::args::first_line;
+use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
+use crate::rfm::columns::{DetectError, Role, detect, find_column};
+use crate::rfm::segments::SEGMENT_RULES;
+
+const NAME: &str = "rfm";
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+// Internal column names between plan stages; never visible in the output.
+const TS: &str = "__rfm_ts";
+const AMOUNT: &str = "__rfm_amount";
+const ORDER: &str = "__rfm_order";
+const SUM: &str = "__rfm_sum";
+const DAYS: &str = "__rfm_days";
+const LATEST: &str = "__rfm_latest_us";
+const MONEY_KEY: &str = "__rfm_money_key";
+
+/// The declaration of `rfm()`.
+pub static SPEC: FunctionSpec = FunctionSpec {
+    name: NAME,
+    params: &[
+        Param {
+            name: "transactions",
+            kind: ParamKind::Relation,
+            positional: true,
+            required: true,
+            doc: "one row per purchase line: a table, (SELECT ...), CTE, quoted file path or table function",
+        },
+        Param {
+            name: "customer",
+            kind: ParamKind::Text,
+            positional: false,
+            required: false,
+            doc: "customer key: a column name or SQL expression (default: found by name, e.g. CustomerID)",
+        },
+        Param {
+            name: "time",
+            kind: ParamKind::Text,
+            positional: false,
+            required: false,
+            doc: "purchase time: a date/timestamp/ISO-8601 text column or an expression such as 'to_timestamp(d, ''%m/%d/%Y'')'",
+        },
+        Param {
+            name: "amount",
+            kind: ParamKind::Text,
+            positional: false,
+            required: false,
+            doc: "money per row: a column or expression (default: amount/total/revenue, else quantity * unit price)",
+        },
+        Param {
+            name: "order_id",
+            kind: ParamKind::Text,
+            positional: false,
+            required: false,
+            doc: "order or invoice id; frequency counts distinct ids (default: found by name; without one, rows are counted)",
+        },
+        Param {
+            name: "as_of",
+            kind: ParamKind::Timestamp,
+            positional: false,
+            required: false,
+            doc: "the snapshot time; later rows are left out (default: latest purchase + 1 day)",
+        },
+        Param {
+            name: "bins",
+            kind: ParamKind::Integer,
+            positional: false,
+            required: false,
+            doc: "number of score bins (default 5; segments rescale scores onto 1-5)",
+        },
+        Param {
+            name: "returns",
+            kind: ParamKind::Text,
+            positional: false,
+            required: false,
+            doc: "'include' (default) keeps negative amounts and cancelled orders; 'exclude' drops negative amounts and orders whose id starts with 'C'",
+        },
+    ],
+    description: "Recency, frequency and monetary value per customer, with 1-5 scores (R reversed, so \
+                  recent = 5; ties broken by customer key) and the R/F map segment. Output columns: \
+                  <customer key>, first_purchase, last_purchase, recency_days, frequency, monetary, \
+                  avg_order_value, tenure_days, periodicity_days, r_score, f_score, m_score, rfm_cell, segment.",
+    example: "SELECT segment, count(*) AS customers FROM rfm(sales) GROUP BY segment ORDER BY customers DESC",
+};
+
+/// The `rfm()` table function.
+#[derive(Debug, Default)]
+pub struct Rfm;
+
+impl SegqlTableFunction for Rfm {
+    fn spec(&self) -> &'static FunctionSpec {
+        &SPEC
+    }
+
+    fn plan(&self, mut args: Args, ctx: &mut dyn RelationPlannerContext) -> Result<LogicalPlan> {
+        let input = args.take_relation("transactions")?;
+        let options = Options::from_args(&args)?;
+        let roles = Roles::resolve(&args, input.schema(), ctx)?;
+        build_plan(input, roles, &options)
+    }
+}
+
+#[derive(Debug)]
+struct Options {
+    as_of_us: Option<i64>,
+    bins: i64,
+    exclude_returns: bool,
+}
+
+impl Options {
+    fn from_args(args: &Args) -> Result<Self> {
+        Ok(Self {
+            as_of_us: args.timestamp_micros("as_of"),
+            bins: args.integer_in("bins", 1..=1000, 5)?,
+            exclude_returns: args.choice("returns", &["include", "exclude"], "include")?
+                == "exclude",
+        })
+    }
+}
+
+/// The expressions playing each role, over the input's schema.
+#[derive(Debug)]
+struct Roles {
+    key: Expr,
+    key_name: String,
+    time: Expr,
+    time_label: String,
+    amount: Expr,
+    amount_label: String,
+    order: Option<Expr>,
+}
+
+impl Roles {
+    fn resolve(
+        args: &Args,
+        schema: &DFSchema,
+        ctx: &mut dyn RelationPlannerContext,
+    ) -> Result<Self> {
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+
+        let (key, key_name) = match role_option(args, "customer", schema, &columns, ctx)? {
+            Some((expr, Some(name))) => (expr, name),
+            Some((expr, None)) => (expr, "customer".to_string()),
+            None => {
+                let name = required_column(Role::Customer, &columns)?;
+                (column(schema, name), name.to_string())
+            }
+        };
+
+        let (time, time_label) = match role_option(args, "time", schema, &columns, ctx)? {
+            Some((expr, name)) => {
+                let label = name.unwrap_or_else(|| "time".to_string());
+                (expr, label)
+            }
+            None => {
+                let name = required_column(Role::Time, &columns)?;
+                (column(schema, name), name.to_string())
+            }
+        };
+        let time_type = time.get_type(schema)?;
+        if !segql_timestamp::accepts(&time_type) {
+            return Err(arg_err(
+                NAME,
+                format!(
+                    "time '{time_label}' is {time_type}; expected a date, a timestamp or \
+                     ISO-8601 text; convert it with an expression, e.g. \
+                     time => 'to_timestamp({time_label})'"
+                ),
+            ));
+        }
+
+        let (amount, amount_label) = match role_option(args, "amount", schema, &columns, ctx)? {
+            Some((expr, name)) => {
+                let label = name.unwrap_or_else(|| args.text("amount").unwrap_or_default());
+                (expr, label)
+            }
+            None => default_amount(schema, &columns)?,
+        };
+        let amount_type = amount.get_type(schema)?;
+        if !(amount_type.is_numeric() || amount_type == DataType::Null) {
+            return Err(arg_err(
+                NAME,
+                format!(
+                    "amount '{amount_label}' is {amount_type}; expected a number; \
+                     convert it, e.g. amount => 'CAST({amount_label} AS DOUBLE)'"
+                ),
+            ));
+        }
+
+        let order = match role_option(args, "order_id", schema, &columns, ctx)? {
+            Some((expr, _)) => Some(expr),
+            None => detect(Role::OrderId, &columns)
+                .map_err(|e| ambiguous(Role::OrderId, e))?
+                .map(|name| column(schema, name)),
+        };
+
+        Ok(Self {
+            key,
+            key_name,
+            time,
+            time_label,
+            amount,
+            amount_label,
+            order,
+        })
+    }
+}
+
+/// The expression given for a role option, and the column name when it names a column.
+fn role_option(
+    args: &Args,
+    option: &'static str,
+    schema: &DFSchema,
+    columns: &[String],
+    ctx: &mut dyn RelationPlannerContext,
+) -> Result<Option<(Expr, Option<String>)>> {
+    let Some(text) = args.text(option) else {
+        return Ok(None);
+    };
+    if let Some(name) = find_column(text.trim(), columns) {
+        return Ok(Some((column(schema, name), Some(name.to_string()))));
+    }
+    let cannot = |detail: &str| {
+        arg_err(
+            NAME,
+            format!(
+                "{option} => '{text}' is neither a column ({}) nor a valid expression: {detail}",
+                columns.join(", ")
+            ),
+        )
+    };
+    let parsed = Parser::new(&GenericDialect {})
+        .try_with_sql(&text)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| cannot(&e.to_string()))?;
+    let expr = ctx
+        .sql_to_expr(parsed, schema)
+        .map_err(|e| cannot(first_line(&e.to_string())))?;
+    Ok(Some((expr, None)))
+}
+
+fn required_column(role: Role, columns: &[String]) -> Result<&str> {
+    detect(role, columns)
+        .map_err(|e| ambiguous(role, e))?
+        .ok_or_else(|| {
+            arg_err(
+                NAME,
+                format!(
+                    "no {} column found among ({}); name it with {} => 'column'",
+                    role.option(),
+                    columns.join(", "),
+                    role.option()
+                ),
+            )
+        })
+}
+
+fn ambiguous(role: Role, err: DetectError) -> datafusion::error::DataFusionError {
+    let DetectError::Ambiguous(names) = err;
+    arg_err(
+        NAME,
+        format!(
+            "columns {} all look like the {}; choose one with {} => 'column'",
+            names.join(", "),
+            role.option(),
+            role.option()
+        ),
+    )
+}
+
+/// The amount column, or quantity × unit price.
+fn default_amount(schema: &DFSchema, columns: &[String]) -> Result<(Expr, String)> {
+    if let Some(name) = detect(Role::Amount, columns).map_err(|e| ambiguous(Role::Amount, e))? {
+        return Ok((column(schema, name), name.to_string()));
+    }
+    let quantity = detect(Role::Quantity, columns).map_err(|e| ambiguous(Role::Quantity, e))?;
+    let price = detect(Role::UnitPrice, columns).map_err(|e| ambiguous(Role::UnitPrice, e))?;
+    match (quantity, price) {
+        (Some(q), Some(p)) => Ok((
+            cast(column(schema, q), DataType::Float64) * cast(column(schema, p), DataType::Float64),
+            format!("{q} * {p}"),
+        )),
+        _ => Err(arg_err(
+            NAME,
+            format!(
+                "no amount column (amount, total, revenue, ...) nor quantity and unit price \
+                 found among ({}); give one with amount => 'column or expression'",
+                columns.join(", ")
+            ),
+        )),
+    }
+}
+
+/// A reference to the input column `name`, qualified as the input qualifies it.
+fn column(schema: &DFSchema, name: &str) -> Expr {
+    let index = schema
+        .fields()
+        .iter()
+        .position(|f| f.name() == name)
+        .unwrap_or_default();
+    Expr::Column(Column::from(schema.qualified_field(index)))
+}
+
+fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<LogicalPlan> {
+    let key = roles.key_name.as_str();
+    let timestamp = segql_timestamp::udf().call(vec![roles.time, lit(roles.time_label)]);
+    let amount = segql_check_finite::udf().call(vec![
+        cast(roles.amount, DataType::Float64),
+        lit(roles.amount_label),
+    ]);
+
+    // 1. The four roles, under fixed names.
+    let mut projection = vec![
+        roles.key.alias(key),
+        timestamp.alias(TS),
+        amount.alias(AMOUNT),
+    ];
+    if let Some(order) = &roles.order {
+        projection.push(order.clone().alias(ORDER));
+    }
+    let mut keep = col(key).is_not_null().and(col(TS).is_not_null());
+    if let Some(as_of) = options.as_of_us {
+        keep = keep.and(col(TS).lt_eq(lit(ScalarValue::TimestampMicrosecond(Some(as_of), None))));
+    }
+    if options.exclude_returns {
+        keep = keep.and(col(AMOUNT).is_null().or(col(AMOUNT).gt_eq(lit(0.0))));
+        if roles.order.is_some() {
+            let cancelled = starts_with(cast(col(ORDER), DataType::Utf8), lit("C"));
+            keep = keep.and(col(ORDER).is_null().or(!cancelled));
+        }
+    }
+
+    // 2. One row per customer.
+    let frequency = if roles.order.is_some() {
+        count_distinct(col(ORDER))
+    } else {
+        count(lit(1))
+    };
+    let aggregates = vec![
+        min(col(TS)).alias("first_purchase"),
+        max(col(TS)).alias("last_purchase"),
+        frequency.alias("frequency"),
+        sum(col(AMOUNT)).alias(SUM),
+        count_distinct(cast(col(TS), DataType::Date32)).alias(DAYS),
+    ];
+    let per_customer = LogicalPlanBuilder::from(input)
+        .project(projection)?
+        .filter(keep)?
+        .aggregate(vec![col(key)], aggregates)?;
+
+    // 3. The snapshot: given, or the latest purchase (a window over all customers) + 1 day.
+    let (with_as_of, as_of_us) = match options.as_of_us {
+        Some(us) => (per_customer, lit(us)),
+        None => {
+            let latest = Expr::from(WindowFunction::new(
+                max_udaf(),
+                vec![cast(col("last_purchase"), DataType::Int64)],
+            ));
+            let with_latest = per_customer.window(vec![latest.alias(LATEST)])?;
+            (with_latest, col(LATEST) + lit(MICROS_PER_DAY))
+        }
+    };
+
+    // 4. The measures.
+    let first_us = cast(col("first_purchase"), DataType::Int64);
+    let last_us = cast(col("last_purchase"), DataType::Int64);
+    let day_number = |c: &str| cast(cast(col(c), DataType::Date32), DataType::Int64);
+    let monetary = coalesce(vec![col(SUM), lit(0.0)]);
+    let periodicity = when(
+        col(DAYS).gt(lit(1i64)),
+        cast(
+            day_number("last_purchase") - day_number("first_purchase"),
+            DataType::Float64,
+        ) / cast(col(DAYS) - lit(1i64), DataType::Float64),
+    )
+    .end()?;
+    let measures = with_as_of.project(vec![
+        col(key),
+        col("first_purchase"),
+        col("last_purchase"),
+        ((as_of_us - last_us.clone()) / lit(MICROS_PER_DAY)).alias("recency_days"),
+        col("frequency"),
+        monetary.clone().alias("monetary"),
+        (monetary.clone() / cast(col("frequency"), DataType::Float64)).alias("avg_order_value"),
+        ((last_us - first_us) / lit(MICROS_PER_DAY)).alias("tenure_days"),
+        periodicity.alias("periodicity_days"),
+        // Scores order by monetary rounded to 1e-6, so that the order in which a parallel
+        // sum adds up a customer's lines can never change a score.
+        round(vec![monetary, lit(6i64)]).alias(MONEY_KEY),
+    ])?;
+
+    // 5. Scores: NTILE over (value, customer key); recency descending so recent = high.
+    let bins = lit(options.bins);
+    let by_key = col(key).sort(true, false);
+    let r = ntile(bins.clone())
+        .order_by(vec![col("recency_days").sort(false, false), by_key.clone()])
+        .build()?;
+    let f = ntile(bins.clone())
+        .order_by(vec![col("frequency").sort(true, false), by_key.clone()])
+        .build()?;
+    let m = ntile(bins)
+        .order_by(vec![col(MONEY_KEY).sort(true, false), by_key])
+        .build()?;
+    // Each window orders differently, so each gets its own Window node; window_plan groups
+    // them, and the results are read back by the names the window expressions display as.
+    let names = [&r, &f, &m].map(|w| w.schema_name().to_string());
+    let scored = LogicalPlanBuilder::from(LogicalPlanBuilder::window_plan(
+        measures.build()?,
+        vec![r, f, m],
+    )?);
+    let [r_name, f_name, m_name] = names;
+
+    let score = |name: &str| cast(ident(name), DataType::Int64);
+    scored
+        .project(vec![
+            col(key),
+            col("first_purchase"),
+            col("last_purchase"),
+            col("recency_days"),
+            col("frequency"),
+            col("monetary"),
+            col("avg_order_value"),
+            col("tenure_days"),
+            col("periodicity_days"),
+            score(&r_name).alias("r_score"),
+            score(&f_name).alias("f_score"),
+            score(&m_name).alias("m_score"),
+            concat(vec![
+                cast(ident(&r_name), DataType::Utf8),
+                cast(ident(&f_name), DataType::Utf8),
+                cast(ident(&m_name), DataType::Utf8),
+            ])
+            .alias("rfm_cell"),
+            segment_expr(score(&r_name), score(&f_name), options.bins)?.alias("segment"),
+        ])?
+        .build()
+}
+
+/// `CASE` over the R/F map, with scores rescaled from `1..=bins` onto 1–5.
+fn segment_expr(r: Expr, f: Expr, bins: i64) -> Result<Expr> {
+    let five = |s: Expr| (s * lit(5i64) + lit(bins - 1)) / lit(bins);
+    let (r5, f5) = (five(r), five(f));
+    let in_range = |e: &Expr, range: &std::ops::RangeInclusive<u32>| {
+        e.clone()
+            .between(lit(i64::from(*range.start())), lit(i64::from(*range.end())))
+    };
+    let mut rules = SEGMENT_RULES.iter();
+    let first = rules.next().expect("the segment map is not empty");
+    let mut case = when(
+        in_range(&r5, &first.r).and(in_range(&f5, &first.f)),
+        lit(first.name),
+    );
+    for rule in rules {
+        case = case.when(
+            in_range(&r5, &rule.r).and(in_range(&f5, &rule.f)),
+            lit(rule.name),
+        );
+    }
+    case.end()
+}

@@ -1,0 +1,203 @@
+//! `segql_timestamp(value [, label])`: a time value as `Timestamp(Microsecond)` in UTC.
+//!
+//! `rfm()` passes its time column through this function, so every time representation is
+//! accepted the same way: dates, timestamps of any unit (a zone is dropped, keeping the UTC
+//! instant) and ISO-8601 text. Text that is not ISO-8601 is an error that shows how to give the
+//! format with `to_timestamp`, instead of a parser message about some row.
+//!
+//! ```sql
+//! SELECT segql_timestamp('2011-12-09 12:50:00');          -- 2011-12-09T12:50:00
+//! SELECT segql_timestamp(DATE '2011-12-09', 'InvoiceDate'); -- 2011-12-09T00:00:00
+//! ```
+
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::error::{arg_err, data_err};
+
+/// The function's SQL name.
+pub const NAME: &str = "segql_timestamp";
+
+/// The normalised time type used throughout segql.
+pub const TIMESTAMP_US: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
+
+/// The UDF singleton.
+pub fn udf() -> Arc<ScalarUDF> {
+    static UDF: LazyLock<Arc<ScalarUDF>> =
+        LazyLock::new(|| Arc::new(ScalarUDF::from(SegqlTimestamp::new())));
+    Arc::clone(&UDF)
+}
+
+/// Whether `segql_timestamp` accepts values of `dt`.
+pub fn accepts(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Date32
+            | DataType::Date64
+            | DataType::Timestamp(_, _)
+            | DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Null
+    )
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SegqlTimestamp {
+    signature: Signature,
+}
+
+impl SegqlTimestamp {
+    fn new() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for SegqlTimestamp {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [value] | [value, _] if accepts(value) => {
+                let mut out = vec![value.clone()];
+                if arg_types.len() == 2 {
+                    out.push(DataType::Utf8);
+                }
+                Ok(out)
+            }
+            [value] | [value, _] => Err(arg_err(
+                NAME,
+                format!("expects a date, timestamp or ISO-8601 text, got {value}"),
+            )),
+            _ => Err(arg_err(NAME, "expects (value [, label])")),
+        }
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(TIMESTAMP_US)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let label = match args.args.get(1) {
+            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(label)))) => label.clone(),
+            _ => "time".to_string(),
+        };
+        match &args.args[0] {
+            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(to_micros(array, &label)?)),
+            ColumnarValue::Scalar(scalar) => {
+                let array = scalar.to_array()?;
+                let out = to_micros(&array, &label)?;
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+            }
+        }
+    }
+}
+
+/// Convert an array of dates, timestamps or ISO-8601 text to UTC microsecond timestamps.
+pub fn to_micros(array: &ArrayRef, label: &str) -> Result<ArrayRef> {
+    let strict = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    match array.data_type() {
+        DataType::Timestamp(unit, Some(_)) => {
+            let naive = cast_with_options(array, &DataType::Timestamp(*unit, None), &strict)?;
+            Ok(cast_with_options(&naive, &TIMESTAMP_US, &strict)?)
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let lenient = CastOptions {
+                safe: true,
+                ..Default::default()
+            };
+            let out = cast_with_options(array, &TIMESTAMP_US, &lenient)?;
+            if out.null_count() != array.null_count() {
+                let bad = (0..array.len())
+                    .find(|&i| array.is_valid(i) && out.is_null(i))
+                    .map(|i| text_at(array, i))
+                    .unwrap_or_default();
+                return Err(data_err(
+                    "rfm",
+                    format!(
+                        "the {label} value '{bad}' is not an ISO-8601 date or timestamp; \
+                         give its format with an expression, e.g. \
+                         time => 'to_timestamp({label}, ''%m/%d/%Y %H:%M'')'"
+                    ),
+                ));
+            }
+            Ok(out)
+        }
+        _ => Ok(cast_with_options(array, &TIMESTAMP_US, &strict)?),
+    }
+}
+
+fn text_at(array: &ArrayRef, i: usize) -> String {
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value(i).to_string(),
+        DataType::LargeUtf8 => array.as_string::<i64>().value(i).to_string(),
+        DataType::Utf8View => array.as_string_view().value(i).to_string(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{
+        Date32Array, StringArray, TimestampMicrosecondArray, TimestampSecondArray,
+    };
+
+    fn micros(array: ArrayRef) -> Vec<Option<i64>> {
+        let out = to_micros(&array, "t").unwrap();
+        out.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>()
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn iso_text_dates_and_zoned_timestamps_become_utc_micros() {
+        // 2011-12-09T12:50:00Z = 1323435000 s
+        let text = Arc::new(StringArray::from(vec![
+            Some("2011-12-09 12:50:00"),
+            None,
+            Some("2011-12-09T12:50:00Z"),
+        ]));
+        assert_eq!(
+            micros(text),
+            vec![
+                Some(1_323_435_000_000_000),
+                None,
+                Some(1_323_435_000_000_000)
+            ]
+        );
+        let date = Arc::new(Date32Array::from(vec![15317])); // 2011-12-09
+        assert_eq!(micros(date), vec![Some(15317 * 86_400_000_000)]);
+        let zoned =
+            Arc::new(TimestampSecondArray::from(vec![1_323_435_000]).with_timezone("+02:00"));
+        assert_eq!(micros(zoned), vec![Some(1_323_435_000_000_000)]);
+        let plain = Arc::new(TimestampMicrosecondArray::from(vec![5]));
+        assert_eq!(micros(plain), vec![Some(5)]);
+    }
+
+    #[test]
+    fn other_text_is_an_error_with_a_hint() {
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["2011-12-09", "12/9/2011 12:50"]));
+        let err = to_micros(&text, "InvoiceDate").unwrap_err().to_string();
+        assert!(err.contains("'12/9/2011 12:50'"), "{err}");
+        assert!(err.contains("to_timestamp(InvoiceDate"), "{err}");
+    }
+}

@@ -1,0 +1,107 @@
+//! # segql — customer segmentation in plain SQL, on Apache DataFusion
+//!
+//! segql adds RFM analysis (and, in later releases, K-Means segmentation) to any DataFusion
+//! [`SessionContext`] with one call:
+//!
+//! ```no_run
+//! # async fn demo() -> datafusion::error::Result<()> {
+//! use datafusion::prelude::SessionContext;
+//!
+//! let ctx = SessionContext::new();
+//! segql::register_all(&ctx)?;
+//! segql::demo::register_demo_table(&ctx, "sales", 100_000)?;
+//! ctx.sql("SELECT segment, count(*) FROM rfm(sales) GROUP BY segment")
+//!     .await?
+//!     .show()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Layers, from the bottom up:
+//! - [`rfm`] and [`demo::generator`]: plain Rust logic, no Arrow or DataFusion types;
+//! - [`planner`]: the relation planner that lets table functions nest and take named options;
+//! - [`functions`]: one file per SQL function.
+
+pub mod demo;
+pub mod error;
+pub mod functions;
+pub mod planner;
+pub mod rfm;
+
+use std::sync::Arc;
+
+use datafusion::common::Result;
+use datafusion::prelude::SessionContext;
+
+pub use error::SegqlError;
+use planner::{RelationResolver, SegqlRelationPlanner};
+
+/// Register every segql function (table, scalar and aggregate) in `ctx`.
+///
+/// Table functions are planned by a relation planner that resolves bare table names through
+/// the context's catalogs; call this after `SessionContext::enable_url_table()` if quoted file
+/// paths should work as inputs (`rfm('sales.parquet')`). Calling it again is harmless: the
+/// newest registration wins.
+///
+/// ```sql
+/// SELECT * FROM rfm(sales) ORDER BY monetary DESC LIMIT 10;
+/// ```
+pub fn register_all(ctx: &SessionContext) -> Result<()> {
+    for udf in functions::scalar_functions() {
+        ctx.register_udf(udf.as_ref().clone());
+    }
+    for udaf in functions::aggregate_functions() {
+        ctx.register_udaf(udaf.as_ref().clone());
+    }
+    let resolver = RelationResolver::new(Arc::clone(ctx.state().catalog_list()));
+    ctx.register_relation_planner(Arc::new(SegqlRelationPlanner::new(
+        functions::table_functions(),
+        resolver,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// No two segql functions of one namespace share a name or alias, and none shadows a
+    /// DataFusion built-in. Table functions live in their own namespace (`rfm` is both a table
+    /// function and an aggregate, by design).
+    #[test]
+    fn no_two_functions_share_a_name_or_alias() {
+        let builtin = SessionContext::new().state();
+        let mut expression_names = HashSet::new();
+        let scalar = functions::scalar_functions();
+        let aggregate = functions::aggregate_functions();
+        let names = scalar
+            .iter()
+            .flat_map(|f| std::iter::once(f.name().to_string()).chain(f.aliases().iter().cloned()))
+            .chain(aggregate.iter().flat_map(|f| {
+                std::iter::once(f.name().to_string()).chain(f.aliases().iter().cloned())
+            }));
+        for name in names {
+            assert!(
+                expression_names.insert(name.clone()),
+                "duplicate function name {name}"
+            );
+            assert!(
+                !builtin.scalar_functions().contains_key(&name)
+                    && !builtin.aggregate_functions().contains_key(&name)
+                    && !builtin.window_functions().contains_key(&name),
+                "{name} shadows a DataFusion built-in"
+            );
+        }
+        let mut table_names = HashSet::new();
+        for f in functions::table_functions() {
+            let name = f.spec().name;
+            assert!(table_names.insert(name), "duplicate table function {name}");
+            assert!(
+                builtin.table_functions().get(name).is_none(),
+                "{name} shadows a DataFusion table function"
+            );
+        }
+    }
+}

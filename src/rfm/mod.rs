@@ -1,0 +1,5 @@
+//! RFM logic free of Arrow and DataFusion: which columns play which role, and how (R, F) scores
+//! map to segment names. The SQL function lives in [`crate::functions::rfm`].
+
+pub mod columns;
+pub mod segments;
