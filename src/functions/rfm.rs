@@ -24,6 +24,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::{segql_check_finite, segql_timestamp};
 use crate::error::arg_err;
@@ -260,7 +261,11 @@ fn role_option(
     };
     let parsed = Parser::new(&GenericDialect {})
         .try_with_sql(&text)
-        .and_then(|mut p| p.parse_expr())
+        .and_then(|mut p| {
+            let expr = p.parse_expr()?;
+            p.expect_token(&Token::EOF)?;
+            Ok(expr)
+        })
         .map_err(|e| cannot(&e.to_string()))?;
     let expr = ctx
         .sql_to_expr(parsed, schema)
@@ -332,6 +337,13 @@ fn column(schema: &DFSchema, name: &str) -> Expr {
 
 fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<LogicalPlan> {
     let key = roles.key_name.as_str();
+    // Rows without a customer or a time are left out, tested on the raw columns so that the
+    // time conversion runs once per row, in the projection.
+    let present = roles
+        .key
+        .clone()
+        .is_not_null()
+        .and(roles.time.clone().is_not_null());
     let timestamp = segql_timestamp::udf().call(vec![roles.time, lit(roles.time_label)]);
     let amount = segql_check_finite::udf().call(vec![
         cast(roles.amount, DataType::Float64),
@@ -347,16 +359,22 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     if let Some(order) = &roles.order {
         projection.push(order.clone().alias(ORDER));
     }
-    let mut keep = col(key).is_not_null().and(col(TS).is_not_null());
+    let mut conditions = Vec::new();
     if let Some(as_of) = options.as_of_us {
-        keep = keep.and(col(TS).lt_eq(lit(ScalarValue::TimestampMicrosecond(Some(as_of), None))));
+        conditions.push(col(TS).lt_eq(lit(ScalarValue::TimestampMicrosecond(Some(as_of), None))));
     }
     if options.exclude_returns {
-        keep = keep.and(col(AMOUNT).is_null().or(col(AMOUNT).gt_eq(lit(0.0))));
+        conditions.push(col(AMOUNT).is_null().or(col(AMOUNT).gt_eq(lit(0.0))));
         if roles.order.is_some() {
             let cancelled = starts_with(cast(col(ORDER), DataType::Utf8), lit("C"));
-            keep = keep.and(col(ORDER).is_null().or(!cancelled));
+            conditions.push(col(ORDER).is_null().or(!cancelled));
         }
+    }
+    let mut rows = LogicalPlanBuilder::from(input)
+        .filter(present)?
+        .project(projection)?;
+    if let Some(keep) = conditions.into_iter().reduce(Expr::and) {
+        rows = rows.filter(keep)?;
     }
 
     // 2. One row per customer.
@@ -372,10 +390,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         sum(col(AMOUNT)).alias(SUM),
         count_distinct(cast(col(TS), DataType::Date32)).alias(DAYS),
     ];
-    let per_customer = LogicalPlanBuilder::from(input)
-        .project(projection)?
-        .filter(keep)?
-        .aggregate(vec![col(key)], aggregates)?;
+    let per_customer = rows.aggregate(vec![ident(key)], aggregates)?;
 
     // 3. The snapshot: given, or the latest purchase (a window over all customers) + 1 day.
     let (with_as_of, as_of_us) = match options.as_of_us {
@@ -404,7 +419,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     )
     .end()?;
     let measures = with_as_of.project(vec![
-        col(key),
+        ident(key),
         col("first_purchase"),
         col("last_purchase"),
         ((as_of_us - last_us.clone()) / lit(MICROS_PER_DAY)).alias("recency_days"),
@@ -420,7 +435,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
 
     // 5. Scores: NTILE over (value, customer key); recency descending so recent = high.
     let bins = lit(options.bins);
-    let by_key = col(key).sort(true, false);
+    let by_key = ident(key).sort(true, false);
     let r = ntile(bins.clone())
         .order_by(vec![col("recency_days").sort(false, false), by_key.clone()])
         .build()?;
@@ -442,7 +457,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     let score = |name: &str| cast(ident(name), DataType::Int64);
     scored
         .project(vec![
-            col(key),
+            ident(key),
             col("first_purchase"),
             col("last_purchase"),
             col("recency_days"),

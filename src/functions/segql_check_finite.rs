@@ -83,8 +83,8 @@ impl ScalarUDFImpl for SegqlCheckFinite {
             return Err(data_err(
                 "rfm",
                 format!(
-                    "{label} has a non-finite value ({v}); filter such rows out, e.g. \
-                     rfm((SELECT * FROM t WHERE isfinite(...))), or fix the amount"
+                    "{label} has a non-finite value ({v}); fix the amount or filter such rows \
+                     out, e.g. rfm((SELECT * FROM t WHERE NOT isnan(amount)))"
                 ),
             ));
         }

@@ -130,10 +130,17 @@ pub fn detect<'a>(role: Role, columns: &'a [String]) -> Result<Option<&'a str>, 
     Ok(None)
 }
 
-/// The column named `given`: exactly if possible, else case- and separator-insensitively.
+/// The column named `given`: exactly if possible, else case- and separator-insensitively
+/// (only when `given` is a plain name: letters, digits, spaces, `_` and `-`).
 pub fn find_column<'a>(given: &str, columns: &'a [String]) -> Option<&'a str> {
     if let Some(exact) = columns.iter().find(|c| c.as_str() == given) {
         return Some(exact);
+    }
+    let plain = given
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-'));
+    if !plain {
+        return None;
     }
     let wanted = normalize(given);
     let mut matches = columns.iter().filter(|c| normalize(c) == wanted);
@@ -202,5 +209,10 @@ mod tests {
         assert_eq!(find_column("Customer ID", &c), Some("Customer ID"));
         assert_eq!(find_column("CUSTOMERID", &c), None, "two loose matches");
         assert_eq!(find_column("client", &c), None);
+        assert_eq!(
+            find_column("\"Customer ID\" *", &c),
+            None,
+            "an expression, not a name"
+        );
     }
 }
