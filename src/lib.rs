@@ -28,6 +28,7 @@ pub mod error;
 pub mod functions;
 pub mod planner;
 pub mod rfm;
+pub mod script;
 
 use std::sync::Arc;
 
