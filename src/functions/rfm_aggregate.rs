@@ -163,10 +163,10 @@ impl RfmState {
         self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
         self.sum += amount.unwrap_or(0.0);
         self.rows += 1;
-        if let Some(order) = order {
-            if !self.orders.contains(order) {
-                self.orders.insert(order.to_string());
-            }
+        if let Some(order) = order
+            && !self.orders.contains(order)
+        {
+            self.orders.insert(order.to_string());
         }
     }
 
@@ -260,13 +260,13 @@ impl Accumulator for RfmAccumulator {
                 continue;
             }
             let amount = amounts.is_valid(i).then(|| amounts.value(i));
-            if let Some(a) = amount {
-                if !a.is_finite() {
-                    return Err(data_err(
-                        NAME,
-                        format!("amount has a non-finite value ({a}); filter such rows out"),
-                    ));
-                }
+            if let Some(a) = amount
+                && !a.is_finite()
+            {
+                return Err(data_err(
+                    NAME,
+                    format!("amount has a non-finite value ({a}); filter such rows out"),
+                ));
             }
             let order = orders.and_then(|o| o.is_valid(i).then(|| o.value(i)));
             self.state.add(times.value(i), amount, order);

@@ -111,7 +111,7 @@ pub enum DetectError {
 }
 
 /// The column of `columns` that plays `role`, if any.
-pub fn detect<'a>(role: Role, columns: &'a [String]) -> Result<Option<&'a str>, DetectError> {
+pub fn detect(role: Role, columns: &[String]) -> Result<Option<&str>, DetectError> {
     for candidate in role.candidates() {
         let matches: Vec<&String> = columns
             .iter()

@@ -1,0 +1,117 @@
+//! segql used as a library: plans, runtimes, scripts.
+
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+fn context() -> Result<SessionContext> {
+    let ctx = SessionContext::new().enable_url_table();
+    segql::register_all(&ctx)?;
+    segql::demo::register_demo_table(&ctx, "sales", 20_000)?;
+    Ok(ctx)
+}
+
+async fn explain(ctx: &SessionContext, sql: &str) -> Result<String> {
+    let batches = ctx.sql(&format!("EXPLAIN {sql}")).await?.collect().await?;
+    Ok(pretty_format_batches(&batches)?.to_string())
+}
+
+/// rfm() is an ordinary DataFusion plan: EXPLAIN shows the hash aggregate grouped by customer,
+/// the windows that score, and the scan with only the columns rfm needs.
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_shows_datafusion_operators() -> Result<()> {
+    let ctx = context()?;
+    let plan = explain(&ctx, "SELECT * FROM rfm(sales)").await?;
+    for expected in [
+        "Aggregate: groupBy=[[CustomerID]]",
+        "count(DISTINCT __rfm_order) AS frequency",
+        "WindowAggr: windowExpr=[[ntile(Int64(5))",
+        "TableScan: sales projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
+        "AggregateExec: mode=",
+        "WindowAggExec",
+    ] {
+        assert!(
+            plan.contains(expected),
+            "EXPLAIN lacks {expected:?}:\n{plan}"
+        );
+    }
+    Ok(())
+}
+
+/// Bare table names and file paths resolve whatever runtime runs the planner: a
+/// current-thread tokio runtime, or none at all.
+#[tokio::test(flavor = "current_thread")]
+async fn table_names_and_paths_resolve_on_a_current_thread_runtime() -> Result<()> {
+    let ctx = context()?;
+    for sql in [
+        "SELECT count(*) FROM rfm(sales)",
+        "SELECT count(*) FROM rfm('tests/fixtures/transactions_20k.parquet')",
+    ] {
+        let batches = ctx.sql(sql).await?.collect().await?;
+        assert_eq!(batches[0].num_rows(), 1, "{sql}");
+    }
+    Ok(())
+}
+
+#[test]
+fn table_names_and_paths_resolve_without_a_runtime() -> Result<()> {
+    let ctx = context()?;
+    let plan = futures::executor::block_on(ctx.state().create_logical_plan(
+        "SELECT count(*) FROM rfm('tests/fixtures/transactions_20k.parquet')",
+    ))?;
+    assert!(plan.display_indent().to_string().contains("Aggregate"));
+    Ok(())
+}
+
+/// Registering twice (say, after enabling URL tables) is harmless.
+#[tokio::test(flavor = "multi_thread")]
+async fn register_all_twice_still_works() -> Result<()> {
+    let ctx = SessionContext::new();
+    segql::register_all(&ctx)?;
+    let ctx = ctx.enable_url_table();
+    segql::register_all(&ctx)?;
+    let batches = ctx
+        .sql("SELECT count(*) AS n FROM rfm('tests/fixtures/transactions_20k.parquet')")
+        .await?
+        .collect()
+        .await?;
+    assert_eq!(
+        pretty_format_batches(&batches)?.to_string().lines().nth(3),
+        Some("| 800 |")
+    );
+    Ok(())
+}
+
+/// Every script under sql/ runs on the demo data, and each statement returns rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sql_script_runs_on_the_demo_data() -> Result<()> {
+    let mut scripts: Vec<_> = std::fs::read_dir("sql")?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    scripts.retain(|p| p.extension().is_some_and(|e| e == "sql"));
+    scripts.sort();
+    assert!(
+        scripts.len() >= 3,
+        "expected the sql/ scripts, found {scripts:?}"
+    );
+    for script in scripts {
+        let ctx = context()?;
+        let text = std::fs::read_to_string(&script)?;
+        let results = segql::script::run_script(&ctx, &text).await?;
+        assert!(
+            !results.is_empty(),
+            "{} has no statements",
+            script.display()
+        );
+        for result in results {
+            let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
+            assert!(
+                rows > 0,
+                "{}: no rows from {}",
+                script.display(),
+                result.sql
+            );
+        }
+    }
+    Ok(())
+}
