@@ -16,17 +16,21 @@ async fn explain(ctx: &SessionContext, sql: &str) -> Result<String> {
     Ok(pretty_format_batches(&batches)?.to_string())
 }
 
-/// rfm() is an ordinary DataFusion plan: EXPLAIN shows the hash aggregate grouped by customer,
-/// the windows that score, and the scan with only the columns rfm needs.
+/// rfm() is an ordinary DataFusion plan: EXPLAIN shows the hash aggregates grouped by customer,
+/// the windows that score, and the scans with only the columns rfm needs. Both DISTINCT counts
+/// are rewritten by the optimizer into two-level GROUP BYs: a `count(DISTINCT ...)` left in the
+/// plan runs per-group hash sets, 20x slower and 40x the memory on 10M rows.
 #[tokio::test(flavor = "multi_thread")]
 async fn explain_shows_datafusion_operators() -> Result<()> {
     let ctx = context()?;
     let plan = explain(&ctx, "SELECT * FROM rfm(sales)").await?;
     for expected in [
-        "Aggregate: groupBy=[[CustomerID]]",
-        "count(DISTINCT __rfm_order) AS frequency",
+        "Aggregate: groupBy=[[CustomerID, __rfm_order AS alias1]]",
+        "Aggregate: groupBy=[[CustomerID, CAST(__rfm_ts AS Date32) AS alias1]]",
+        "Inner Join: CustomerID = __rfm_days_key",
         "WindowAggr: windowExpr=[[ntile(Int64(5))",
         "TableScan: sales projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
+        "TableScan: sales projection=[InvoiceDate, CustomerID]",
         "AggregateExec: mode=",
         "WindowAggExec",
     ] {
@@ -35,6 +39,10 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
             "EXPLAIN lacks {expected:?}:\n{plan}"
         );
     }
+    assert!(
+        !plan.contains("count(DISTINCT"),
+        "a DISTINCT count was not rewritten:\n{plan}"
+    );
     Ok(())
 }
 

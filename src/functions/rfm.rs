@@ -11,7 +11,7 @@
 //! ```
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Column, DFSchema, Result, ScalarValue};
+use datafusion::common::{Column, DFSchema, JoinType, Result, ScalarValue};
 use datafusion::functions::expr_fn::{coalesce, concat, round, starts_with};
 use datafusion::functions_aggregate::expr_fn::{count, count_distinct, max, min, sum};
 use datafusion::functions_aggregate::min_max::max_udaf;
@@ -42,6 +42,7 @@ const AMOUNT: &str = "__rfm_amount";
 const ORDER: &str = "__rfm_order";
 const SUM: &str = "__rfm_sum";
 const DAYS: &str = "__rfm_days";
+const DAYS_KEY: &str = "__rfm_days_key";
 const LATEST: &str = "__rfm_latest_us";
 const MONEY_KEY: &str = "__rfm_money_key";
 
@@ -377,20 +378,41 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         rows = rows.filter(keep)?;
     }
 
-    // 2. One row per customer.
+    // 2. One row per customer, in two aggregates joined on the key. Two different DISTINCT
+    // counts in one aggregate would leave DataFusion's fast path (the single-distinct rewrite
+    // into a two-level GROUP BY) for per-group hash sets: 20x slower and 40x the memory on
+    // 10M rows. Each branch below takes the fast path.
+    let rows = rows.build()?;
     let frequency = if roles.order.is_some() {
         count_distinct(col(ORDER))
     } else {
         count(lit(1))
     };
-    let aggregates = vec![
-        min(col(TS)).alias("first_purchase"),
-        max(col(TS)).alias("last_purchase"),
-        frequency.alias("frequency"),
-        sum(col(AMOUNT)).alias(SUM),
-        count_distinct(cast(col(TS), DataType::Date32)).alias(DAYS),
-    ];
-    let per_customer = rows.aggregate(vec![ident(key)], aggregates)?;
+    let orders = aggregate_as(
+        LogicalPlanBuilder::from(rows.clone()),
+        (ident(key), key),
+        vec![
+            (min(col(TS)), "first_purchase"),
+            (max(col(TS)), "last_purchase"),
+            (frequency, "frequency"),
+            (sum(col(AMOUNT)), SUM),
+        ],
+    )?;
+    let days = aggregate_as(
+        LogicalPlanBuilder::from(rows),
+        (ident(key), DAYS_KEY),
+        vec![(count_distinct(cast(col(TS), DataType::Date32)), DAYS)],
+    )?
+    .build()?;
+    let per_customer = orders.join(
+        days,
+        JoinType::Inner,
+        (
+            vec![Column::new_unqualified(key)],
+            vec![Column::new_unqualified(DAYS_KEY)],
+        ),
+        None,
+    )?;
 
     // 3. The snapshot: given, or the latest purchase (a window over all customers) + 1 day.
     let (with_as_of, as_of_us) = match options.as_of_us {
@@ -478,6 +500,26 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
             segment_expr(score(&r_name), score(&f_name), options.bins)?.alias("segment"),
         ])?
         .build()
+}
+
+/// `GROUP BY group` computing `aggregates`, then a projection naming the results.
+///
+/// The aggregate itself holds bare aggregate expressions, as SQL planning produces them: the
+/// optimizer's single-distinct rewrite only recognises that form.
+fn aggregate_as(
+    input: LogicalPlanBuilder,
+    (group, group_name): (Expr, &str),
+    aggregates: Vec<(Expr, &str)>,
+) -> Result<LogicalPlanBuilder> {
+    let mut projection = vec![ident(group.schema_name().to_string()).alias(group_name)];
+    projection.extend(
+        aggregates
+            .iter()
+            .map(|(e, name)| ident(e.schema_name().to_string()).alias(*name)),
+    );
+    input
+        .aggregate(vec![group], aggregates.into_iter().map(|(e, _)| e))?
+        .project(projection)
 }
 
 /// `CASE` over the R/F map, with scores rescaled from `1..=bins` onto 1–5.
