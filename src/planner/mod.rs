@@ -71,16 +71,26 @@ impl RelationPlanner for SegqlRelationPlanner {
         relation: TableFactor,
         context: &mut dyn RelationPlannerContext,
     ) -> Result<RelationPlanning> {
-        match relation {
+        let function = match &relation {
             TableFactor::Table {
                 name,
+                args: Some(_),
+                ..
+            }
+            | TableFactor::Function { name, .. } => self.lookup(name).cloned(),
+            _ => None,
+        };
+        let Some(function) = function else {
+            return Ok(RelationPlanning::Original(Box::new(relation)));
+        };
+        let spec = function.spec();
+        match relation {
+            TableFactor::Table {
                 alias,
                 args: Some(call),
                 with_ordinality,
                 ..
-            } if self.lookup(&name).is_some() => {
-                let function = Arc::clone(self.lookup(&name).expect("checked by the guard"));
-                let spec = function.spec();
+            } => {
                 if call.settings.is_some() {
                     return Err(arg_err(spec.name, "SETTINGS clauses are not supported"));
                 }
@@ -99,18 +109,15 @@ impl RelationPlanner for SegqlRelationPlanner {
                     plan, alias,
                 ))))
             }
-            TableFactor::Function { name, .. } if self.lookup(&name).is_some() => {
-                let spec = self.lookup(&name).expect("checked by the guard").spec();
-                Err(arg_err(
-                    spec.name,
-                    format!(
-                        "the LATERAL form is not supported (it would drop the names of \
-                         options); write FROM {}(...) without LATERAL",
-                        spec.name
-                    ),
-                ))
-            }
-            other => Ok(RelationPlanning::Original(Box::new(other))),
+            // The LATERAL form: DataFusion would drop the option names, so refuse it.
+            _ => Err(arg_err(
+                spec.name,
+                format!(
+                    "the LATERAL form is not supported (it would drop the names of \
+                     options); write FROM {}(...) without LATERAL",
+                    spec.name
+                ),
+            )),
         }
     }
 }
