@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use datafusion::common::Result;
+use datafusion::common::{Result, TableReference};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
@@ -71,8 +71,11 @@ impl SegqlTableFunction for DemoTransactions {
         };
         let partitions = ctx.context_provider().options().execution.target_partitions;
         let table = mem_table(&config, partitions)?;
+        // The scan's name carries the arguments: DataFusion compares scans by name, so two calls
+        // with different arguments in one statement must not look alike.
+        let name = format!("demo_transactions(rows={rows}, seed={seed}, customers={customers})");
         LogicalPlanBuilder::scan(
-            "demo_transactions",
+            TableReference::bare(name),
             provider_as_source(Arc::new(table)),
             None,
         )?
