@@ -26,6 +26,7 @@
 pub mod demo;
 pub mod error;
 pub mod functions;
+pub mod kmeans;
 pub mod planner;
 pub mod rfm;
 pub mod script;
