@@ -13,6 +13,7 @@
 pub mod algorithm;
 pub mod errors;
 pub mod hyperparams;
+pub mod preprocess;
 
 pub use algorithm::{KMeansFit, fit};
 pub use errors::{KMeansError, KMeansParamsError};

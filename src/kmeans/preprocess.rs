@@ -1,0 +1,261 @@
+//! Feature preprocessing recorded in a model so scoring repeats it exactly: a skew-correcting
+//! transform per feature (log or Box-Cox, shifted when values are not positive) and
+//! standardisation with the population standard deviation.
+
+/// Which transform to apply to a feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransformKind {
+    /// Box-Cox for features with skewness above [`AUTO_SKEW`], else none.
+    Auto,
+    /// Leave values as they are.
+    None,
+    /// `ln(x + shift)`.
+    Log,
+    /// Box-Cox of `x + shift` with λ chosen by maximum likelihood.
+    BoxCox,
+}
+
+impl TransformKind {
+    /// The SQL spelling: `'auto'`, `'none'`, `'log'`, `'boxcox'`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "none" => Some(Self::None),
+            "log" => Some(Self::Log),
+            "boxcox" | "box-cox" => Some(Self::BoxCox),
+            _ => None,
+        }
+    }
+}
+
+/// Skewness above which `Auto` applies Box-Cox.
+pub const AUTO_SKEW: f64 = 1.0;
+
+/// A fitted transform of one feature.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Transform {
+    /// Identity.
+    Identity,
+    /// `ln(x + shift)`.
+    Log {
+        /// Added before the logarithm so every value is positive.
+        shift: f64,
+    },
+    /// `((x + shift)^λ - 1) / λ`, or `ln(x + shift)` when λ = 0.
+    BoxCox {
+        /// The exponent.
+        lambda: f64,
+        /// Added first so every value is positive.
+        shift: f64,
+    },
+}
+
+impl Transform {
+    /// Fit a transform of `kind` to `values` (finite, at least one).
+    pub fn fit(kind: TransformKind, values: &[f64]) -> Self {
+        let shift = positive_shift(values);
+        match kind {
+            TransformKind::None => Transform::Identity,
+            TransformKind::Log => Transform::Log { shift },
+            TransformKind::BoxCox => Transform::BoxCox {
+                lambda: boxcox_lambda(values, shift),
+                shift,
+            },
+            TransformKind::Auto if skewness(values) > AUTO_SKEW => Transform::BoxCox {
+                lambda: boxcox_lambda(values, shift),
+                shift,
+            },
+            TransformKind::Auto => Transform::Identity,
+        }
+    }
+
+    /// Apply the transform to one value. Values below the fitted range are clamped into it
+    /// (a new customer may have a smaller value than any seen in training).
+    pub fn apply(&self, x: f64) -> f64 {
+        match *self {
+            Transform::Identity => x,
+            Transform::Log { shift } => (x + shift).max(f64::MIN_POSITIVE).ln(),
+            Transform::BoxCox { lambda, shift } => {
+                boxcox((x + shift).max(f64::MIN_POSITIVE), lambda)
+            }
+        }
+    }
+}
+
+/// The shift that makes every value at least 1 when some are not positive; 0 otherwise.
+pub fn positive_shift(values: &[f64]) -> f64 {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    if min > 0.0 { 0.0 } else { 1.0 - min }
+}
+
+/// Box-Cox of a positive value.
+pub fn boxcox(x: f64, lambda: f64) -> f64 {
+    if lambda.abs() < 1e-12 {
+        x.ln()
+    } else {
+        (x.powf(lambda) - 1.0) / lambda
+    }
+}
+
+/// Sample skewness (the biased, population estimator, as scipy.stats.skew by default).
+pub fn skewness(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let m2 = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    let m3 = values.iter().map(|v| (v - mean).powi(3)).sum::<f64>() / n;
+    if m2 <= 0.0 { 0.0 } else { m3 / m2.powf(1.5) }
+}
+
+/// The Box-Cox log-likelihood of λ for positive `x` (scipy.stats.boxcox_llf).
+fn boxcox_llf(x: &[f64], lambda: f64) -> f64 {
+    let n = x.len() as f64;
+    let log_sum: f64 = x.iter().map(|v| v.ln()).sum();
+    let y: Vec<f64> = x.iter().map(|&v| boxcox(v, lambda)).collect();
+    let mean = y.iter().sum::<f64>() / n;
+    let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (lambda - 1.0) * log_sum - n / 2.0 * var.max(f64::MIN_POSITIVE).ln()
+}
+
+/// λ maximising the Box-Cox likelihood of `values + shift`, by golden-section search on
+/// [-5, 5] (the likelihood is unimodal in λ).
+pub fn boxcox_lambda(values: &[f64], shift: f64) -> f64 {
+    let x: Vec<f64> = values.iter().map(|v| v + shift).collect();
+    let (mut lo, mut hi) = (-5.0_f64, 5.0_f64);
+    let ratio = (5.0_f64.sqrt() - 1.0) / 2.0;
+    let mut a = hi - ratio * (hi - lo);
+    let mut b = lo + ratio * (hi - lo);
+    let (mut fa, mut fb) = (boxcox_llf(&x, a), boxcox_llf(&x, b));
+    while hi - lo > 1e-9 {
+        if fa > fb {
+            hi = b;
+            b = a;
+            fb = fa;
+            a = hi - ratio * (hi - lo);
+            fa = boxcox_llf(&x, a);
+        } else {
+            lo = a;
+            a = b;
+            fa = fb;
+            b = lo + ratio * (hi - lo);
+            fb = boxcox_llf(&x, b);
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+/// Mean and population standard deviation of a feature.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scaler {
+    /// The mean.
+    pub mean: f64,
+    /// The population standard deviation (never zero).
+    pub std: f64,
+}
+
+impl Scaler {
+    /// Fit to `values`; `None` when the feature does not vary (it cannot be standardised).
+    pub fn fit(values: &[f64]) -> Option<Self> {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        (std > 0.0 && std.is_finite()).then_some(Self { mean, std })
+    }
+
+    /// Standardise one value.
+    pub fn apply(&self, x: f64) -> f64 {
+        (x - self.mean) / self.std
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxcox_by_hand() {
+        assert_eq!(boxcox(4.0, 0.5), 2.0); // (2 - 1) / 0.5
+        assert_eq!(boxcox(std::f64::consts::E, 0.0), 1.0);
+        assert_eq!(boxcox(3.0, 1.0), 2.0);
+    }
+
+    #[test]
+    fn shifts_make_values_positive_and_are_recorded() {
+        assert_eq!(positive_shift(&[1.0, 2.0]), 0.0);
+        assert_eq!(positive_shift(&[0.0, 2.0]), 1.0);
+        assert_eq!(positive_shift(&[-3.0, 2.0]), 4.0);
+        let t = Transform::fit(TransformKind::Log, &[-3.0, 2.0]);
+        assert_eq!(t, Transform::Log { shift: 4.0 });
+        assert_eq!(t.apply(-3.0), 0.0);
+    }
+
+    #[test]
+    fn auto_transforms_only_skewed_features() {
+        let symmetric = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(
+            Transform::fit(TransformKind::Auto, &symmetric),
+            Transform::Identity
+        );
+        let skewed = [1.0, 1.0, 1.0, 2.0, 2.0, 3.0, 50.0, 400.0];
+        assert!(skewness(&skewed) > AUTO_SKEW);
+        assert!(matches!(
+            Transform::fit(TransformKind::Auto, &skewed),
+            Transform::BoxCox { shift, .. } if shift == 0.0
+        ));
+    }
+
+    #[test]
+    fn lambda_of_lognormal_data_is_near_zero_and_maximises_the_likelihood() {
+        // exp of evenly spread values: log is the normalising transform, so λ ≈ 0
+        let values: Vec<f64> = (0..201)
+            .map(|i| (f64::from(i) / 50.0 - 2.0).exp())
+            .collect();
+        let lambda = boxcox_lambda(&values, 0.0);
+        assert!(lambda.abs() < 0.05, "{lambda}");
+        let at = |l| boxcox_llf(&values, l);
+        assert!(at(lambda) >= at(lambda + 0.01) && at(lambda) >= at(lambda - 0.01));
+    }
+
+    #[test]
+    fn a_constant_feature_cannot_be_standardised() {
+        assert_eq!(Scaler::fit(&[2.0, 2.0, 2.0]), None);
+        let s = Scaler::fit(&[1.0, 3.0]).unwrap();
+        assert_eq!((s.mean, s.std), (2.0, 1.0));
+        assert_eq!(s.apply(3.0), 1.0);
+    }
+
+    /// λ and skewness agree with scipy (tests/fixtures/make_boxcox_reference.py).
+    #[test]
+    fn lambda_and_skewness_match_scipy() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/boxcox_reference.csv"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut checked = 0;
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            let fields: Vec<&str> = line.splitn(5, ',').collect();
+            let [name, shift, lambda, skew, values] = fields[..] else {
+                panic!("bad line {line}")
+            };
+            let values: Vec<f64> = values.split(';').map(|v| v.parse().unwrap()).collect();
+            let (shift, lambda, skew): (f64, f64, f64) = (
+                shift.parse().unwrap(),
+                lambda.parse().unwrap(),
+                skew.parse().unwrap(),
+            );
+            assert_eq!(positive_shift(&values), shift, "{name} shift");
+            let ours = boxcox_lambda(&values, shift);
+            assert!(
+                (ours - lambda).abs() < 1e-5,
+                "{name}: lambda {ours} vs scipy {lambda}"
+            );
+            let ours = skewness(&values);
+            assert!(
+                (ours - skew).abs() < 1e-9 * skew.abs().max(1.0),
+                "{name}: skew {ours} vs {skew}"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 5);
+    }
+}
