@@ -18,7 +18,11 @@ async fn main() -> datafusion::error::Result<()> {
     segql::register_all(&ctx)?;
     segql::demo::register_demo_table(&ctx, "sales", 20_000)?;
     for result in segql::script::run_script(&ctx, &text).await? {
-        println!("> {}\n{}", result.sql, pretty_format_batches(&result.batches)?);
+        println!(
+            "> {}\n{}",
+            result.sql,
+            pretty_format_batches(&result.batches)?
+        );
     }
     Ok(())
 }
