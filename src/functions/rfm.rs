@@ -26,6 +26,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
+use super::segql_timestamp::MICROS_PER_DAY;
 use super::{segql_check_finite, segql_timestamp};
 use crate::error::arg_err;
 use crate::planner::args::first_line;
@@ -34,7 +35,6 @@ use crate::rfm::columns::{DetectError, Role, detect, find_column};
 use crate::rfm::segments::SEGMENT_RULES;
 
 const NAME: &str = "rfm";
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 // Internal column names between plan stages; never visible in the output.
 const TS: &str = "__rfm_ts";
@@ -522,7 +522,8 @@ fn aggregate_as(
         .project(projection)
 }
 
-/// `CASE` over the R/F map, with scores rescaled from `1..=bins` onto 1–5.
+/// `CASE` over the R/F map, with scores rescaled from `1..=bins` onto 1–5: the SQL form of
+/// [`crate::rfm::segments::to_five`] and [`crate::rfm::segments::segment_for`].
 fn segment_expr(r: Expr, f: Expr, bins: i64) -> Result<Expr> {
     let five = |s: Expr| (s * lit(5i64) + lit(bins - 1)) / lit(bins);
     let (r5, f5) = (five(r), five(f));

@@ -30,11 +30,10 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
 };
 
-use super::segql_timestamp::{self, TIMESTAMP_US};
+use super::segql_timestamp::{self, MICROS_PER_DAY, TIMESTAMP_US};
 use crate::error::{arg_err, data_err};
 
 const NAME: &str = "rfm";
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// The UDAF singleton.
 pub fn udaf() -> Arc<AggregateUDF> {

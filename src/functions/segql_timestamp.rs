@@ -25,6 +25,9 @@ use crate::error::{arg_err, data_err};
 /// The function's SQL name.
 pub const NAME: &str = "segql_timestamp";
 
+/// Microseconds in a day: whole days are timestamp differences divided by this, truncated.
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
 /// The normalised time type used throughout segql.
 pub const TIMESTAMP_US: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
 
