@@ -27,6 +27,7 @@ pub mod demo;
 pub mod error;
 pub mod functions;
 pub mod kmeans;
+pub mod model;
 pub mod planner;
 pub mod rfm;
 pub mod script;

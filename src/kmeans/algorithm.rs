@@ -130,8 +130,25 @@ impl Data<'_> {
     }
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+/// Squared Euclidean distance between two points of the same dimension.
+pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// The nearest of the `centroids` (k rows of `row.len()` values, flattened row by row) to
+/// `row`, and its squared distance; ties go to the lowest index. Fitting and scoring both use
+/// this function, so scoring the training data reproduces the training labels exactly.
+pub fn nearest(row: &[f64], centroids: &[f64]) -> (usize, f64) {
+    let d = row.len().max(1);
+    let (mut best, mut best_d) = (0, f64::INFINITY);
+    for (c, centre) in centroids.chunks_exact(d).enumerate() {
+        let dist = squared_distance(row, centre);
+        if dist < best_d {
+            best = c;
+            best_d = dist;
+        }
+    }
+    (best, best_d)
 }
 
 /// Distinct rows, counting no further than `limit`.
@@ -248,14 +265,7 @@ fn assign(data: &Data<'_>, centers: &Array2<f64>) -> Pass {
         };
         for i in r {
             let row = data.row(i);
-            let (mut best, mut best_d) = (0, f64::INFINITY);
-            for c in 0..k {
-                let dist = squared_distance(row, &flat[c * d..(c + 1) * d]);
-                if dist < best_d {
-                    best = c;
-                    best_d = dist;
-                }
-            }
+            let (best, best_d) = nearest(row, flat);
             part.labels.push(best);
             part.distances.push(best_d);
             part.counts[best] += 1;

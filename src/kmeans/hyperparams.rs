@@ -21,6 +21,14 @@ impl Init {
             _ => None,
         }
     }
+
+    /// The canonical SQL spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::KMeansPlusPlus => "k-means++",
+            Init::Random => "random",
+        }
+    }
 }
 
 /// Unchecked K-Means hyperparameters, with scikit-learn's defaults.

@@ -15,7 +15,7 @@ pub mod errors;
 pub mod hyperparams;
 pub mod preprocess;
 
-pub use algorithm::{KMeansFit, fit};
+pub use algorithm::{KMeansFit, fit, nearest, squared_distance};
 pub use errors::{KMeansError, KMeansParamsError};
 pub use hyperparams::{Init, KMeansParams, KMeansValidParams};
 

@@ -2,6 +2,8 @@
 //! transform per feature (log or Box-Cox, shifted when values are not positive) and
 //! standardisation with the population standard deviation.
 
+use serde::{Deserialize, Serialize};
+
 /// Which transform to apply to a feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransformKind {
@@ -26,13 +28,24 @@ impl TransformKind {
             _ => None,
         }
     }
+
+    /// The canonical SQL spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::None => "none",
+            Self::Log => "log",
+            Self::BoxCox => "boxcox",
+        }
+    }
 }
 
 /// Skewness above which `Auto` applies Box-Cox.
 pub const AUTO_SKEW: f64 = 1.0;
 
 /// A fitted transform of one feature.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Transform {
     /// Identity.
     Identity,
@@ -66,6 +79,36 @@ impl Transform {
                 shift,
             },
             TransformKind::Auto => Transform::Identity,
+        }
+    }
+
+    /// The value in original units whose transform is `y` (for centroids and reports).
+    pub fn invert(&self, y: f64) -> f64 {
+        match *self {
+            Transform::Identity => y,
+            Transform::Log { shift } => y.exp() - shift,
+            Transform::BoxCox { lambda, shift } => {
+                if lambda.abs() < 1e-12 {
+                    y.exp() - shift
+                } else {
+                    (lambda * y + 1.0).max(0.0).powf(1.0 / lambda) - shift
+                }
+            }
+        }
+    }
+
+    /// How the transform reads in listings: `none`, `log`, `boxcox(λ=0.12)`.
+    pub fn describe(&self) -> String {
+        match *self {
+            Transform::Identity => "none".to_string(),
+            Transform::Log { shift } if shift == 0.0 => "log".to_string(),
+            Transform::Log { shift } => format!("log(x + {shift})"),
+            Transform::BoxCox { lambda, shift } if shift == 0.0 => {
+                format!("boxcox(lambda={lambda:.4})")
+            }
+            Transform::BoxCox { lambda, shift } => {
+                format!("boxcox(x + {shift}, lambda={lambda:.4})")
+            }
         }
     }
 
@@ -144,7 +187,7 @@ pub fn boxcox_lambda(values: &[f64], shift: f64) -> f64 {
 }
 
 /// Mean and population standard deviation of a feature.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Scaler {
     /// The mean.
     pub mean: f64,
@@ -164,6 +207,11 @@ impl Scaler {
     /// Standardise one value.
     pub fn apply(&self, x: f64) -> f64 {
         (x - self.mean) / self.std
+    }
+
+    /// The original value of a standardised one.
+    pub fn invert(&self, z: f64) -> f64 {
+        z * self.std + self.mean
     }
 }
 

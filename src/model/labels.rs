@@ -1,0 +1,122 @@
+//! Readable names for segments.
+//!
+//! - RFM input (features include `recency_days` and `frequency`): the R/F map segment the
+//!   centroid falls in, scoring the centroid against the population's quintile edges.
+//! - Anything else: the features that deviate most from the population, e.g.
+//!   `high monetary, low recency_days`, or `typical` when none stands out.
+
+use crate::rfm::segments::segment_for;
+
+/// Deviations (in population standard deviations) smaller than this are not mentioned.
+const NOTABLE: f64 = 0.5;
+/// At most this many features are named in a deviation label.
+const NAMED: usize = 2;
+
+/// The R/F map name of an RFM centroid (`None` when the features are not RFM ones).
+///
+/// `columns` are the training values in original units; quintile edges interpolate linearly
+/// (numpy's default). Frequency scores 1 + the number of edges the centroid exceeds; recency
+/// is reversed (smaller is better): 1 + the number of edges above the centroid.
+pub fn rfm_label(names: &[&str], columns: &[Vec<f64>], centroid: &[f64]) -> Option<String> {
+    let position = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
+    let r = position("recency_days")?;
+    let f = position("frequency")?;
+    let r_edges = quintile_edges(&columns[r]);
+    let f_edges = quintile_edges(&columns[f]);
+    let r_score = 1 + r_edges.iter().filter(|&&e| centroid[r] < e).count() as u32;
+    let f_score = 1 + f_edges.iter().filter(|&&e| centroid[f] > e).count() as u32;
+    segment_for(r_score, f_score).map(str::to_string)
+}
+
+/// The 20th, 40th, 60th and 80th percentiles, linearly interpolated.
+pub fn quintile_edges(values: &[f64]) -> [f64; 4] {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    std::array::from_fn(|i| {
+        if n == 0 {
+            return f64::NAN;
+        }
+        let position = (i + 1) as f64 / 5.0 * (n - 1) as f64;
+        let lo = position.floor() as usize;
+        let hi = (lo + 1).min(n - 1);
+        let frac = position - lo as f64;
+        sorted[lo] + frac * (sorted[hi] - sorted[lo])
+    })
+}
+
+/// Name the features whose centroid deviates most from the population mean, in the fitted
+/// space. `population` holds each feature's (mean, standard deviation) there.
+pub fn deviation_label(names: &[&str], population: &[(f64, f64)], centroid: &[f64]) -> String {
+    let mut deviations: Vec<(usize, f64)> = population
+        .iter()
+        .zip(centroid)
+        .enumerate()
+        .filter(|(_, ((_, std), _))| *std > 0.0)
+        .map(|(j, ((mean, std), c))| (j, (c - mean) / std))
+        .filter(|(_, z)| z.abs() >= NOTABLE)
+        .collect();
+    deviations.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    if deviations.is_empty() {
+        return "typical".to_string();
+    }
+    deviations
+        .iter()
+        .take(NAMED)
+        .map(|&(j, z)| format!("{} {}", if z > 0.0 { "high" } else { "low" }, names[j]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quintile_edges_match_numpy() {
+        // numpy.percentile([1..10], [20, 40, 60, 80]) = [2.8, 4.6, 6.4, 8.2]
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        let edges = quintile_edges(&values);
+        for (e, want) in edges.iter().zip([2.8, 4.6, 6.4, 8.2]) {
+            assert!((e - want).abs() < 1e-12, "{edges:?}");
+        }
+    }
+
+    #[test]
+    fn rfm_centroids_get_map_names() {
+        let names = ["recency_days", "frequency", "monetary"];
+        let recency: Vec<f64> = (1..=100).map(f64::from).collect();
+        let frequency: Vec<f64> = (1..=100).map(f64::from).collect();
+        let columns = vec![recency, frequency.clone(), frequency];
+        // very recent and very frequent
+        assert_eq!(
+            rfm_label(&names, &columns, &[2.0, 95.0, 0.0]).as_deref(),
+            Some("Champions")
+        );
+        // long ago, rarely
+        assert_eq!(
+            rfm_label(&names, &columns, &[95.0, 2.0, 0.0]).as_deref(),
+            Some("Hibernating")
+        );
+        // long ago, often
+        assert_eq!(
+            rfm_label(&names, &columns, &[95.0, 95.0, 0.0]).as_deref(),
+            Some("Can't Lose Them")
+        );
+        assert_eq!(rfm_label(&["a", "b"], &columns[..2], &[1.0, 1.0]), None);
+    }
+
+    #[test]
+    fn deviation_labels_name_the_largest_deviations() {
+        let names = ["recency_days", "frequency", "monetary"];
+        let population = [(0.0, 1.0), (0.0, 1.0), (0.0, 2.0)];
+        assert_eq!(
+            deviation_label(&names, &population, &[-1.0, 0.1, 4.0]),
+            "high monetary, low recency_days"
+        );
+        assert_eq!(
+            deviation_label(&names, &population, &[0.1, 0.1, 0.1]),
+            "typical"
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! Segmentation models: what `kmeans_fit` trains, the model store saves and `assign_segment`
+//! scores with. Plain Rust and serde, no Arrow or DataFusion types.
+//!
+//! A [`SegmentModel`] records everything needed to repeat the fit's preprocessing exactly
+//! (feature names, transforms, scalers), the centroids in the fitted space, the readable profile
+//! of each segment, and how it was made (options, seed, row counts, input fingerprint).
+//!
+//! ```sql
+//! SELECT * FROM kmeans_fit(rfm(sales), 4, model => 'seg');
+//! SELECT segment, count(*) FROM assign_segment('seg', rfm(sales)) GROUP BY segment;
+//! ```
+
+pub mod directory_store;
+pub mod labels;
+pub mod store;
+pub mod train;
+
+use serde::{Deserialize, Serialize};
+
+use crate::kmeans::nearest;
+use crate::kmeans::preprocess::{Scaler, Transform};
+
+pub use directory_store::DirectoryStore;
+pub use store::{MemoryStore, ModelEntry, ModelStore, StoreError};
+pub use train::{FeatureData, NullPolicy, TrainError, TrainOptions, train};
+
+/// The `format` field of every model file.
+pub const FORMAT: &str = "segql-model";
+/// The newest model format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One input feature: its name and the preprocessing fitted to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureModel {
+    /// The column name in the training input; scoring looks the feature up by it.
+    pub name: String,
+    /// The skew-correcting transform (identity when none).
+    pub transform: Transform,
+    /// Standardisation after the transform (`None` when `standardize => false`).
+    pub scaler: Option<Scaler>,
+}
+
+impl FeatureModel {
+    /// The value of `x` in the fitted space.
+    pub fn prepare(&self, x: f64) -> f64 {
+        let t = self.transform.apply(x);
+        match &self.scaler {
+            Some(s) => s.apply(t),
+            None => t,
+        }
+    }
+
+    /// The original value of a point of the fitted space.
+    pub fn original(&self, z: f64) -> f64 {
+        let t = match &self.scaler {
+            Some(s) => s.invert(z),
+            None => z,
+        };
+        self.transform.invert(t)
+    }
+}
+
+/// One segment of a fitted model: the row `kmeans_fit` returns for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentInfo {
+    /// Training rows assigned to the segment.
+    pub size: u64,
+    /// `size` over all training rows used.
+    pub share: f64,
+    /// The centroid in the fitted space (transformed and standardised).
+    pub centroid: Vec<f64>,
+    /// The centroid in the input's original units.
+    pub centroid_original: Vec<f64>,
+    /// The mean of each feature over the segment's members, in original units.
+    pub mean_original: Vec<f64>,
+    /// Sum of squared distances of the members to the centroid, in the fitted space.
+    pub sse: f64,
+    /// A readable name (`Champions`, `high monetary, low recency_days`).
+    pub label: String,
+}
+
+/// The options a model was fitted with, as given in SQL (after defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    /// Number of segments.
+    pub k: usize,
+    /// `k-means++` or `random`.
+    pub init: String,
+    /// Restarts; the lowest inertia is kept.
+    pub n_init: usize,
+    /// Iteration limit per restart.
+    pub max_iter: usize,
+    /// Convergence tolerance relative to the mean feature variance.
+    pub tol: f64,
+    /// Random seed.
+    pub seed: u64,
+    /// `auto`, `none`, `log` or `boxcox`.
+    pub transform: String,
+    /// Whether features were standardised.
+    pub standardize: bool,
+    /// `skip` or `error`.
+    pub nulls: String,
+}
+
+/// A fitted segmentation model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentModel {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The format version, [`FORMAT_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// The model's name in the store (empty when not saved).
+    pub name: String,
+    /// The features, in the order of every centroid.
+    pub features: Vec<FeatureModel>,
+    /// The segments, numbered by their position (0 = largest).
+    pub segments: Vec<SegmentInfo>,
+    /// The options of the fit.
+    pub options: FitOptions,
+    /// Training rows used.
+    pub rows: u64,
+    /// Training rows left out because a feature was NULL.
+    pub skipped_rows: u64,
+    /// Total within-segment sum of squares in the fitted space.
+    pub inertia: f64,
+    /// Iterations of the restart that was kept.
+    pub n_iter: u64,
+    /// A hash of the training features (names and values, in a canonical row order).
+    pub fingerprint: String,
+    /// When the model was fitted, in milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+    /// The segql version that fitted it.
+    pub segql_version: String,
+}
+
+impl SegmentModel {
+    /// Number of segments.
+    pub fn k(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// The feature names, in order.
+    pub fn feature_names(&self) -> Vec<&str> {
+        self.features.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    /// A scorer for this model.
+    pub fn scorer(&self) -> Scorer<'_> {
+        Scorer {
+            model: self,
+            centroids: self
+                .segments
+                .iter()
+                .flat_map(|s| s.centroid.iter().copied())
+                .collect(),
+            point: vec![0.0; self.features.len()],
+        }
+    }
+
+    /// Check that a model read from outside is usable: consistent dimensions, finite numbers,
+    /// a known format. The message says what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!(
+                "the format field is '{}', expected '{FORMAT}'",
+                self.format
+            ));
+        }
+        if self.format_version == 0 || self.format_version > FORMAT_VERSION {
+            return Err(format!(
+                "format version {} is not supported (this build reads versions 1 to {FORMAT_VERSION})",
+                self.format_version
+            ));
+        }
+        let d = self.features.len();
+        if d == 0 {
+            return Err("the model has no features".into());
+        }
+        if self.segments.is_empty() {
+            return Err("the model has no segments".into());
+        }
+        for f in &self.features {
+            let ok = match f.transform {
+                Transform::Identity => true,
+                Transform::Log { shift } => shift.is_finite(),
+                Transform::BoxCox { lambda, shift } => lambda.is_finite() && shift.is_finite(),
+            };
+            let scaler_ok = f
+                .scaler
+                .is_none_or(|s| s.mean.is_finite() && s.std.is_finite() && s.std > 0.0);
+            if !ok || !scaler_ok {
+                return Err(format!("feature '{}' has invalid preprocessing", f.name));
+            }
+        }
+        for (i, s) in self.segments.iter().enumerate() {
+            if s.centroid.len() != d
+                || s.centroid_original.len() != d
+                || s.mean_original.len() != d
+            {
+                return Err(format!(
+                    "segment {i} has {} centroid values for {d} features",
+                    s.centroid.len()
+                ));
+            }
+            if s.centroid.iter().any(|v| !v.is_finite()) {
+                return Err(format!("segment {i} has a non-finite centroid"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Scores raw feature values with a model: preprocessing, then the nearest centroid.
+#[derive(Debug)]
+pub struct Scorer<'a> {
+    model: &'a SegmentModel,
+    centroids: Vec<f64>,
+    point: Vec<f64>,
+}
+
+impl Scorer<'_> {
+    /// The segment of one row of raw feature values (in the model's feature order) and its
+    /// Euclidean distance to the segment's centroid in the fitted space.
+    pub fn assign(&mut self, raw: &[f64]) -> (usize, f64) {
+        for ((slot, feature), x) in self.point.iter_mut().zip(&self.model.features).zip(raw) {
+            *slot = feature.prepare(*x);
+        }
+        let (segment, squared) = nearest(&self.point, &self.centroids);
+        (segment, squared.sqrt())
+    }
+}

@@ -1,0 +1,456 @@
+//! Training a [`SegmentModel`]: canonical row order, preprocessing, K-Means, then the segment
+//! profile (numbering, sizes, centroids and means in original units, labels).
+//!
+//! Rows are sorted before anything else, so the model depends only on the multiset of input
+//! rows: the same data gives the same model whatever the partitioning or batch size it came in.
+
+use std::cmp::Ordering;
+
+use ndarray::Array2;
+
+use super::labels::{deviation_label, rfm_label};
+use super::{FORMAT, FORMAT_VERSION, FeatureModel, FitOptions, SegmentInfo, SegmentModel};
+use crate::kmeans::preprocess::{Scaler, Transform, TransformKind};
+use crate::kmeans::{Init, KMeansError, KMeansParams, KMeansParamsError, fit, nearest};
+
+/// What to do with a row whose feature is NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullPolicy {
+    /// Leave the row out and count it in the model.
+    Skip,
+    /// Fail the fit.
+    Error,
+}
+
+impl NullPolicy {
+    /// The SQL spelling: `'skip'` or `'error'`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "skip" => Some(Self::Skip),
+            "error" => Some(Self::Error),
+            _ => None,
+        }
+    }
+
+    /// The canonical SQL spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Skip => "skip",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Everything `kmeans_fit` accepts besides the data.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Number of segments.
+    pub k: usize,
+    /// Initialisation.
+    pub init: Init,
+    /// Restarts.
+    pub n_init: usize,
+    /// Iteration limit per restart.
+    pub max_iter: usize,
+    /// Relative tolerance.
+    pub tol: f64,
+    /// Random seed.
+    pub seed: u64,
+    /// Skew-correcting transform.
+    pub transform: TransformKind,
+    /// Standardise features after the transform.
+    pub standardize: bool,
+    /// NULL handling (applied while reading; recorded here).
+    pub nulls: NullPolicy,
+    /// Worker threads for the fit (never changes the result).
+    pub threads: usize,
+}
+
+impl TrainOptions {
+    /// scikit-learn's defaults for `k` segments, with segql's preprocessing defaults.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            init: Init::KMeansPlusPlus,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            seed: 0,
+            transform: TransformKind::Auto,
+            standardize: true,
+            nulls: NullPolicy::Skip,
+            threads: 1,
+        }
+    }
+}
+
+/// The training data: one column of finite values per feature.
+#[derive(Debug, Clone, Default)]
+pub struct FeatureData {
+    /// Feature names.
+    pub names: Vec<String>,
+    /// One `Vec` per feature, all of the same length.
+    pub columns: Vec<Vec<f64>>,
+    /// Rows left out before training because a feature was NULL.
+    pub skipped_rows: u64,
+}
+
+/// Why a model could not be trained.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TrainError {
+    /// An option is out of range.
+    #[error("{0}")]
+    Params(#[from] KMeansParamsError),
+    /// No rows to train on.
+    #[error("the input has no rows to train on{}", skipped_note(*.skipped))]
+    Empty {
+        /// Rows skipped for NULL features.
+        skipped: u64,
+    },
+    /// k is larger than the number of distinct points.
+    #[error(
+        "k = {k} is more than the {distinct} distinct point(s) in the input; choose k between 1 and {distinct}"
+    )]
+    TooFewPoints {
+        /// Requested segments.
+        k: usize,
+        /// Distinct points found.
+        distinct: usize,
+    },
+    /// A feature has a single value, so it cannot be standardised.
+    #[error(
+        "feature '{0}' has the same value in every row, so it cannot be standardised; leave it out of features => or pass standardize => false"
+    )]
+    ZeroVariance(String),
+    /// A value is NaN or infinite (in the input or after the transform).
+    #[error("feature '{feature}' is NaN or infinite{}", after_transform(*.transformed))]
+    NonFinite {
+        /// The feature.
+        feature: String,
+        /// Whether the value became non-finite only after the transform.
+        transformed: bool,
+    },
+}
+
+fn skipped_note(skipped: u64) -> String {
+    if skipped == 0 {
+        String::new()
+    } else {
+        format!(" ({skipped} row(s) skipped because a feature was NULL)")
+    }
+}
+
+fn after_transform(transformed: bool) -> &'static str {
+    if transformed {
+        " after the transform; try transform => 'none' or 'log'"
+    } else {
+        " in the input; filter such rows out first"
+    }
+}
+
+/// Train a model named `name` on `data`.
+pub fn train(
+    name: &str,
+    data: FeatureData,
+    options: &TrainOptions,
+) -> Result<SegmentModel, TrainError> {
+    let params = KMeansParams::new(options.k)
+        .init(options.init)
+        .n_init(options.n_init)
+        .max_iter(options.max_iter)
+        .tol(options.tol)
+        .seed(options.seed)
+        .threads(options.threads.max(1))
+        .check()?;
+    let d = data.names.len();
+    let n = data.columns.first().map_or(0, Vec::len);
+    if n == 0 {
+        return Err(TrainError::Empty {
+            skipped: data.skipped_rows,
+        });
+    }
+    for (name, column) in data.names.iter().zip(&data.columns) {
+        if column.iter().any(|v| !v.is_finite()) {
+            return Err(TrainError::NonFinite {
+                feature: name.clone(),
+                transformed: false,
+            });
+        }
+    }
+    let columns = canonical_order(&data.columns);
+    let fingerprint = fingerprint(&data.names, &columns);
+
+    // Preprocessing, fitted feature by feature.
+    let mut features = Vec::with_capacity(d);
+    for (name, column) in data.names.iter().zip(&columns) {
+        let transform = Transform::fit(options.transform, column);
+        let transformed: Vec<f64> = column.iter().map(|&x| transform.apply(x)).collect();
+        if transformed.iter().any(|v| !v.is_finite()) {
+            return Err(TrainError::NonFinite {
+                feature: name.clone(),
+                transformed: true,
+            });
+        }
+        let scaler = if options.standardize {
+            Some(Scaler::fit(&transformed).ok_or_else(|| TrainError::ZeroVariance(name.clone()))?)
+        } else {
+            None
+        };
+        features.push(FeatureModel {
+            name: name.clone(),
+            transform,
+            scaler,
+        });
+    }
+    let mut x = Array2::zeros((n, d));
+    for (j, (feature, column)) in features.iter().zip(&columns).enumerate() {
+        for (i, &v) in column.iter().enumerate() {
+            x[[i, j]] = feature.prepare(v);
+        }
+    }
+
+    let fitted = fit(&params, x.view()).map_err(|e| match e {
+        KMeansError::Params(p) => TrainError::Params(p),
+        KMeansError::Empty => TrainError::Empty {
+            skipped: data.skipped_rows,
+        },
+        KMeansError::TooFewPoints { k, distinct } => TrainError::TooFewPoints { k, distinct },
+        KMeansError::NonFinite { feature, .. } => TrainError::NonFinite {
+            feature: data.names[feature].clone(),
+            transformed: true,
+        },
+    })?;
+
+    // Number segments by descending size (ties: centroid order), then assign every row with
+    // the same function scoring uses, so sizes and scores agree exactly.
+    let k = options.k;
+    let mut counts = vec![0u64; k];
+    for &l in &fitted.labels {
+        counts[l] += 1;
+    }
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| {
+        counts[b].cmp(&counts[a]).then_with(|| {
+            lexicographic(
+                fitted.centroids.row(a).as_slice().unwrap_or(&[]),
+                fitted.centroids.row(b).as_slice().unwrap_or(&[]),
+            )
+        })
+    });
+    let centroids: Vec<f64> = order
+        .iter()
+        .flat_map(|&c| fitted.centroids.row(c).to_vec())
+        .collect();
+    let mut size = vec![0u64; k];
+    let mut sse = vec![0.0f64; k];
+    let mut sums = vec![0.0f64; k * d];
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let row = x.row(i);
+        let (c, dist) = nearest(row.as_slice().unwrap_or(&[]), &centroids);
+        size[c] += 1;
+        sse[c] += dist;
+        for j in 0..d {
+            sums[c * d + j] += columns[j][i];
+        }
+        labels.push(c);
+    }
+
+    let population: Vec<(f64, f64)> = (0..d)
+        .map(|j| {
+            let column = x.column(j);
+            let mean = column.sum() / n as f64;
+            let var = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+            (mean, var.sqrt())
+        })
+        .collect();
+    let names: Vec<&str> = data.names.iter().map(String::as_str).collect();
+    let segments: Vec<SegmentInfo> = (0..k)
+        .map(|c| {
+            let centroid = centroids[c * d..(c + 1) * d].to_vec();
+            let centroid_original: Vec<f64> = features
+                .iter()
+                .zip(&centroid)
+                .map(|(f, &z)| f.original(z))
+                .collect();
+            let mean_original = if size[c] == 0 {
+                centroid_original.clone()
+            } else {
+                (0..d).map(|j| sums[c * d + j] / size[c] as f64).collect()
+            };
+            let label = rfm_label(&names, &columns, &centroid_original)
+                .unwrap_or_else(|| deviation_label(&names, &population, &centroid));
+            SegmentInfo {
+                size: size[c],
+                share: size[c] as f64 / n as f64,
+                centroid,
+                centroid_original,
+                mean_original,
+                sse: sse[c],
+                label,
+            }
+        })
+        .collect();
+
+    Ok(SegmentModel {
+        format: FORMAT.to_string(),
+        format_version: FORMAT_VERSION,
+        name: name.to_string(),
+        features,
+        inertia: sse.iter().sum(),
+        segments,
+        options: FitOptions {
+            k,
+            init: options.init.name().to_string(),
+            n_init: options.n_init,
+            max_iter: options.max_iter,
+            tol: options.tol,
+            seed: options.seed,
+            transform: options.transform.name().to_string(),
+            standardize: options.standardize,
+            nulls: options.nulls.name().to_string(),
+        },
+        rows: n as u64,
+        skipped_rows: data.skipped_rows,
+        n_iter: fitted.n_iter as u64,
+        fingerprint,
+        created_at_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64),
+        segql_version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+fn lexicographic(a: &[f64], b: &[f64]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.total_cmp(y))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+/// The columns with their rows sorted lexicographically (-0.0 counts as 0.0).
+fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let n = columns.first().map_or(0, Vec::len);
+    let mut index: Vec<u32> = (0..n as u32).collect();
+    index.sort_unstable_by(|&a, &b| {
+        columns
+            .iter()
+            .map(|c| (c[a as usize] + 0.0).total_cmp(&(c[b as usize] + 0.0)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
+    columns
+        .iter()
+        .map(|c| index.iter().map(|&i| c[i as usize] + 0.0).collect())
+        .collect()
+}
+
+/// FNV-1a (64-bit) over the feature names and the values in canonical order, as hex.
+fn fingerprint(names: &[String], columns: &[Vec<f64>]) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    };
+    for name in names {
+        feed(name.as_bytes());
+        feed(&[0]);
+    }
+    let n = columns.first().map_or(0, Vec::len);
+    for i in 0..n {
+        for column in columns {
+            feed(&column[i].to_bits().to_le_bytes());
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(columns: Vec<Vec<f64>>) -> FeatureData {
+        FeatureData {
+            names: (0..columns.len()).map(|j| format!("x{j}")).collect(),
+            columns,
+            skipped_rows: 0,
+        }
+    }
+
+    fn plain(k: usize) -> TrainOptions {
+        TrainOptions {
+            transform: TransformKind::None,
+            standardize: false,
+            ..TrainOptions::new(k)
+        }
+    }
+
+    #[test]
+    fn a_hand_computed_profile() {
+        // 1, 2, 3 and 10, 12: centroids 2 and 11, numbered by size
+        let model = train("m", data(vec![vec![10.0, 1.0, 12.0, 2.0, 3.0]]), &plain(2)).unwrap();
+        assert_eq!(model.segments[0].size, 3);
+        assert_eq!(model.segments[0].centroid_original, vec![2.0]);
+        assert_eq!(model.segments[0].sse, 2.0);
+        assert_eq!(model.segments[1].size, 2);
+        assert_eq!(model.segments[1].centroid_original, vec![11.0]);
+        assert_eq!(model.segments[1].sse, 2.0);
+        assert_eq!(model.inertia, 4.0);
+        assert_eq!(model.segments[0].share, 0.6);
+        assert_eq!(model.segments[0].label, "low x0");
+        assert_eq!(model.segments[1].label, "high x0");
+    }
+
+    #[test]
+    fn row_order_does_not_matter() {
+        let a: Vec<f64> = (0..5000).map(|i| ((i * 7919) % 1000) as f64).collect();
+        let b: Vec<f64> = (0..5000).map(|i| ((i * 104729) % 333) as f64).collect();
+        let mut ra = a.clone();
+        let mut rb = b.clone();
+        ra.reverse();
+        rb.reverse();
+        let one = train("m", data(vec![a, b]), &TrainOptions::new(4)).unwrap();
+        let two = train("m", data(vec![ra, rb]), &TrainOptions::new(4)).unwrap();
+        assert_eq!(one.segments, two.segments);
+        assert_eq!(one.fingerprint, two.fingerprint);
+    }
+
+    #[test]
+    fn centroids_return_to_original_units() {
+        let values: Vec<f64> = (1..=400).map(|i| (i as f64).powi(3)).collect();
+        let options = TrainOptions {
+            transform: TransformKind::Log,
+            ..TrainOptions::new(2)
+        };
+        let model = train("m", data(vec![values]), &options).unwrap();
+        for s in &model.segments {
+            let back = model.features[0].prepare(s.centroid_original[0]);
+            assert!((back - s.centroid[0]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn bad_data_is_an_error_naming_the_feature() {
+        assert_eq!(
+            train("m", data(vec![vec![1.0, 1.0, 1.0]]), &TrainOptions::new(1)),
+            Err(TrainError::ZeroVariance("x0".into()))
+        );
+        assert_eq!(
+            train("m", data(vec![vec![1.0, 2.0, 2.0]]), &plain(3)),
+            Err(TrainError::TooFewPoints { k: 3, distinct: 2 })
+        );
+        assert!(matches!(
+            train("m", data(vec![vec![1.0, f64::NAN]]), &plain(1)),
+            Err(TrainError::NonFinite { .. })
+        ));
+        assert_eq!(
+            train("m", data(vec![vec![]]), &plain(1)),
+            Err(TrainError::Empty { skipped: 0 })
+        );
+    }
+}
