@@ -1,6 +1,6 @@
 //! # segql — customer segmentation in plain SQL, on Apache DataFusion
 //!
-//! segql adds RFM analysis (and, in later releases, K-Means segmentation) to any DataFusion
+//! segql adds RFM analysis and K-Means segmentation to any DataFusion
 //! [`SessionContext`] with one call:
 //!
 //! ```no_run
@@ -38,9 +38,11 @@ use datafusion::common::Result;
 use datafusion::prelude::SessionContext;
 
 pub use error::SegqlError;
+use model::{MemoryStore, ModelStore};
 use planner::{RelationResolver, SegqlRelationPlanner};
 
-/// Register every segql function (table, scalar and aggregate) in `ctx`.
+/// Register every segql function (table, scalar and aggregate) in `ctx`, with models kept in
+/// memory for the life of the context.
 ///
 /// Table functions are planned by a relation planner that resolves bare table names through
 /// the context's catalogs; call this after `SessionContext::enable_url_table()` if quoted file
@@ -49,9 +51,20 @@ use planner::{RelationResolver, SegqlRelationPlanner};
 ///
 /// ```sql
 /// SELECT * FROM rfm(sales) ORDER BY monetary DESC LIMIT 10;
+/// SELECT * FROM kmeans_fit(rfm(sales), 4, model => 'seg');
 /// ```
 pub fn register_all(ctx: &SessionContext) -> Result<()> {
-    for udf in functions::scalar_functions() {
+    register_with_store(ctx, Arc::new(MemoryStore::new()))
+}
+
+/// Register every segql function in `ctx`, saving and reading models in `store` (for example a
+/// [`model::DirectoryStore`] shared by several sessions).
+///
+/// ```sql
+/// SELECT name, k, rows FROM segql_models();
+/// ```
+pub fn register_with_store(ctx: &SessionContext, store: Arc<dyn ModelStore>) -> Result<()> {
+    for udf in functions::scalar_functions(&store) {
         ctx.register_udf(udf.as_ref().clone());
     }
     for udaf in functions::aggregate_functions() {
@@ -59,7 +72,7 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
     }
     let resolver = RelationResolver::new(Arc::clone(ctx.state().catalog_list()));
     ctx.register_relation_planner(Arc::new(SegqlRelationPlanner::new(
-        functions::table_functions(),
+        functions::table_functions(&store),
         resolver,
     )))
 }
@@ -77,7 +90,8 @@ mod tests {
     fn no_two_functions_share_a_name_or_alias() {
         let builtin = SessionContext::new().state();
         let mut expression_names = HashSet::new();
-        let scalar = functions::scalar_functions();
+        let store: Arc<dyn ModelStore> = Arc::new(MemoryStore::new());
+        let scalar = functions::scalar_functions(&store);
         let aggregate = functions::aggregate_functions();
         let names = scalar
             .iter()
@@ -98,7 +112,7 @@ mod tests {
             );
         }
         let mut table_names = HashSet::new();
-        for f in functions::table_functions() {
+        for f in functions::table_functions(&store) {
             let name = f.spec().name;
             assert!(table_names.insert(name), "duplicate table function {name}");
             assert!(

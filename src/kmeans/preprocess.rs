@@ -102,12 +102,12 @@ impl Transform {
         match *self {
             Transform::Identity => "none".to_string(),
             Transform::Log { shift } if shift == 0.0 => "log".to_string(),
-            Transform::Log { shift } => format!("log(x + {shift})"),
+            Transform::Log { shift } => format!("log(x + {})", short(shift)),
             Transform::BoxCox { lambda, shift } if shift == 0.0 => {
                 format!("boxcox(lambda={lambda:.4})")
             }
             Transform::BoxCox { lambda, shift } => {
-                format!("boxcox(x + {shift}, lambda={lambda:.4})")
+                format!("boxcox(x + {}, lambda={lambda:.4})", short(shift))
             }
         }
     }
@@ -123,6 +123,12 @@ impl Transform {
             }
         }
     }
+}
+
+/// A number with at most 6 decimals and no trailing zeros.
+fn short(x: f64) -> String {
+    let text = format!("{x:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The shift that makes every value at least 1 when some are not positive; 0 otherwise.

@@ -87,7 +87,10 @@ impl DirectoryStore {
                 io("read", e)
             }
         })?;
-        let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
+        let stamp = (
+            meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            meta.len(),
+        );
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((time, len, model)) = cache.get(name)
             && (*time, *len) == stamp
@@ -115,8 +118,11 @@ fn decode(name: &str, path: &Path, bytes: &[u8]) -> Result<SegmentModel, StoreEr
         format: Option<String>,
         format_version: Option<u32>,
     }
-    let header: Header = serde_json::from_slice(bytes)
-        .map_err(|e| corrupt(format!("not a valid model file (truncated or damaged?): {e}")))?;
+    let header: Header = serde_json::from_slice(bytes).map_err(|e| {
+        corrupt(format!(
+            "not a valid model file (truncated or damaged?): {e}"
+        ))
+    })?;
     if header.format.as_deref() != Some(FORMAT) {
         return Err(corrupt("not a segql model file".into()));
     }
@@ -263,10 +269,7 @@ mod tests {
         let files: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(files.len(), 1);
         store.remove("seg").unwrap();
-        assert!(matches!(
-            store.load("seg"),
-            Err(StoreError::Unknown { .. })
-        ));
+        assert!(matches!(store.load("seg"), Err(StoreError::Unknown { .. })));
     }
 
     #[test]
@@ -287,7 +290,10 @@ mod tests {
                 good.replacen("\"centroid\": [", "\"centroid\": [1.0, ", 1),
                 "centroid values",
             ),
-            (String::from_utf8_lossy(&[0xff, 0x00, 0x13]).into(), "damaged"),
+            (
+                String::from_utf8_lossy(&[0xff, 0x00, 0x13]).into(),
+                "damaged",
+            ),
         ];
         for (content, expected) in cases {
             fs::write(&path, &content).unwrap();
@@ -295,7 +301,12 @@ mod tests {
             assert!(err.to_string().contains(expected), "{err}");
             // the listing shows the problem instead of failing
             let listed = DirectoryStore::new(dir.path()).list().unwrap();
-            assert!(listed[0].model.as_ref().is_err_and(|e| e.contains(expected)));
+            assert!(
+                listed[0]
+                    .model
+                    .as_ref()
+                    .is_err_and(|e| e.contains(expected))
+            );
         }
     }
 

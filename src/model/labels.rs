@@ -14,24 +14,50 @@ const NAMED: usize = 2;
 
 /// The R/F map name of an RFM centroid (`None` when the features are not RFM ones).
 ///
-/// `columns` are the training values in original units; quintile edges interpolate linearly
-/// (numpy's default). Frequency scores 1 + the number of edges the centroid exceeds; recency
-/// is reversed (smaller is better): 1 + the number of edges above the centroid.
+/// `columns` are the training values in original units. Each centroid coordinate is first
+/// snapped to the nearest observed value (a centroid of one-time buyers has frequency 1.003,
+/// not "more than 1"), then scored against the quintile edges (linear interpolation, numpy's
+/// default): frequency scores 1 + the number of edges below the value, recency is reversed
+/// (1 + the number of edges above), and a value equal to several tied edges gets the middle
+/// of the scores those ties span, as NTILE spreads tied customers over them.
 pub fn rfm_label(names: &[&str], columns: &[Vec<f64>], centroid: &[f64]) -> Option<String> {
     let position = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
     let r = position("recency_days")?;
     let f = position("frequency")?;
-    let r_edges = quintile_edges(&columns[r]);
-    let f_edges = quintile_edges(&columns[f]);
-    let r_score = 1 + r_edges.iter().filter(|&&e| centroid[r] < e).count() as u32;
-    let f_score = 1 + f_edges.iter().filter(|&&e| centroid[f] > e).count() as u32;
-    segment_for(r_score, f_score).map(str::to_string)
+    let score = |j: usize, reversed: bool| {
+        let mut sorted = columns[j].clone();
+        sorted.sort_by(f64::total_cmp);
+        let edges = quintile_edges(&sorted);
+        let value = snap(&sorted, centroid[j]);
+        let beyond = edges
+            .iter()
+            .filter(|&&e| if reversed { e > value } else { e < value })
+            .count();
+        let tied = edges.iter().filter(|&&e| e == value).count();
+        1 + (beyond + tied / 2) as u32
+    };
+    segment_for(score(r, true), score(f, false)).map(str::to_string)
 }
 
-/// The 20th, 40th, 60th and 80th percentiles, linearly interpolated.
-pub fn quintile_edges(values: &[f64]) -> [f64; 4] {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+/// The value of `sorted` nearest to `v` (the lower one on a tie).
+fn snap(sorted: &[f64], v: f64) -> f64 {
+    let i = sorted.partition_point(|&x| x < v);
+    match (i.checked_sub(1).map(|j| sorted[j]), sorted.get(i)) {
+        (Some(lo), Some(&hi)) => {
+            if v - lo <= hi - v {
+                lo
+            } else {
+                hi
+            }
+        }
+        (Some(lo), None) => lo,
+        (None, Some(&hi)) => hi,
+        (None, None) => v,
+    }
+}
+
+/// The 20th, 40th, 60th and 80th percentiles of sorted values, linearly interpolated.
+pub fn quintile_edges(sorted: &[f64]) -> [f64; 4] {
     let n = sorted.len();
     std::array::from_fn(|i| {
         if n == 0 {
@@ -104,6 +130,28 @@ mod tests {
             Some("Can't Lose Them")
         );
         assert_eq!(rfm_label(&["a", "b"], &columns[..2], &[1.0, 1.0]), None);
+    }
+
+    #[test]
+    fn ties_and_near_ties_score_like_ntile() {
+        let names = ["recency_days", "frequency"];
+        // 60% one-time buyers: NTILE gives them F scores 1 to 3
+        let frequency: Vec<f64> = (0..100)
+            .map(|i| if i < 60 { 1.0 } else { f64::from(i - 58) })
+            .collect();
+        let recency: Vec<f64> = (1..=100).map(f64::from).collect();
+        let columns = vec![recency, frequency];
+        // a recent centroid of one-time buyers (F = 2): Potential Loyalists, not Champions
+        for f in [1.0, 1.003, 1.2] {
+            assert_eq!(
+                rfm_label(&names, &columns, &[3.0, f]).as_deref(),
+                Some("Potential Loyalists"),
+                "{f}"
+            );
+        }
+        assert_eq!(snap(&[1.0, 2.0, 4.0], 2.9), 2.0);
+        assert_eq!(snap(&[1.0, 2.0, 4.0], 3.1), 4.0);
+        assert_eq!(snap(&[1.0, 2.0, 4.0], 9.0), 4.0);
     }
 
     #[test]

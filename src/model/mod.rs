@@ -193,9 +193,7 @@ impl SegmentModel {
             }
         }
         for (i, s) in self.segments.iter().enumerate() {
-            if s.centroid.len() != d
-                || s.centroid_original.len() != d
-                || s.mean_original.len() != d
+            if s.centroid.len() != d || s.centroid_original.len() != d || s.mean_original.len() != d
             {
                 return Err(format!(
                     "segment {i} has {} centroid values for {d} features",

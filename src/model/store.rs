@@ -135,10 +135,13 @@ impl ModelStore for MemoryStore {
 
     fn load(&self, name: &str) -> Result<Arc<SegmentModel>, StoreError> {
         let models = self.models.read().unwrap_or_else(|p| p.into_inner());
-        models.get(name).cloned().ok_or_else(|| StoreError::Unknown {
-            name: name.to_string(),
-            known: models.keys().cloned().collect(),
-        })
+        models
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StoreError::Unknown {
+                name: name.to_string(),
+                known: models.keys().cloned().collect(),
+            })
     }
 
     fn list(&self) -> Result<Vec<ModelEntry>, StoreError> {
@@ -197,7 +200,15 @@ mod tests {
         for good in ["seg", "rfm_2024.v2", "A-1"] {
             assert!(check_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "../etc/passwd", ".hidden", "a/b", "a b", "-x", &"x".repeat(129)] {
+        for bad in [
+            "",
+            "../etc/passwd",
+            ".hidden",
+            "a/b",
+            "a b",
+            "-x",
+            &"x".repeat(129),
+        ] {
             assert!(check_name(bad).is_err(), "{bad}");
         }
     }

@@ -1,0 +1,141 @@
+//! `assign_segment('model', input)`: the input's rows with the segment each falls in under a
+//! saved model, its distance to the segment's centroid (in the fitted space) and the label.
+//!
+//! The model is read once, when the query is planned; the plan is two ordinary projections,
+//! so scoring streams through every partition in parallel. Input columns called `segment`,
+//! `distance` or `label` (such as `rfm()`'s `segment`) are kept as `input_segment`, etc.
+//!
+//! ```sql
+//! SELECT segment, label, count(*) FROM assign_segment('seg', rfm(sales)) GROUP BY 1, 2;
+//! SELECT CustomerID, segment, distance FROM assign_segment('seg', 'new_customers.parquet');
+//! ```
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Column, Result};
+use datafusion::functions::core::expr_fn::get_field;
+use datafusion::logical_expr::planner::RelationPlannerContext;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col, lit, when};
+
+use super::assign_segment_udf::snapshot_udf;
+use super::feature_columns::find_feature;
+use crate::error::arg_err;
+use crate::model::ModelStore;
+use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
+
+const NAME: &str = "assign_segment";
+const ASSIGNMENT: &str = "__segql_assignment";
+const ADDED: [&str; 3] = ["segment", "distance", "label"];
+
+/// The declaration of the `assign_segment` table function.
+pub static SPEC: FunctionSpec = FunctionSpec {
+    name: NAME,
+    params: &[
+        Param {
+            name: "model",
+            kind: ParamKind::Text,
+            positional: true,
+            required: true,
+            doc: "the name of a model saved with kmeans_fit(..., model => 'name')",
+        },
+        Param {
+            name: "input",
+            kind: ParamKind::Relation,
+            positional: true,
+            required: true,
+            doc: "rows with the model's feature columns (found by name): rfm(...), a table, (SELECT ...), CTE or file path",
+        },
+    ],
+    description: "Scores every input row with a saved model: the input's columns plus segment \
+                  (INT, NULL when a feature is NULL), distance (to the segment's centroid, in the \
+                  fitted space) and label. Input columns named segment, distance or label are \
+                  renamed input_segment, input_distance, input_label.",
+    example: "SELECT segment, label, count(*) FROM assign_segment('seg', rfm(sales)) GROUP BY segment, label ORDER BY segment",
+};
+
+/// The `assign_segment` table function, reading models from `store`.
+#[derive(Debug)]
+pub struct AssignSegmentFunction {
+    store: Arc<dyn ModelStore>,
+}
+
+impl AssignSegmentFunction {
+    /// The function over `store`.
+    pub fn new(store: Arc<dyn ModelStore>) -> Self {
+        Self { store }
+    }
+}
+
+impl SegqlTableFunction for AssignSegmentFunction {
+    fn spec(&self) -> &'static FunctionSpec {
+        &SPEC
+    }
+
+    fn plan(&self, mut args: Args, _ctx: &mut dyn RelationPlannerContext) -> Result<LogicalPlan> {
+        let input = args.take_relation("input")?;
+        let Some(name) = args.text("model") else {
+            return Err(arg_err(NAME, "the model name is required"));
+        };
+        let model = self
+            .store
+            .load(&name)
+            .map_err(|e| arg_err(NAME, e.to_string()))?;
+        let schema = Arc::clone(input.schema());
+        let features: Vec<Expr> = model
+            .features
+            .iter()
+            .map(|f| {
+                let i = find_feature(NAME, &schema, &f.name)?;
+                let (qualifier, field) = schema.qualified_field(i);
+                Ok(cast(
+                    Expr::Column(Column::from((qualifier, field))),
+                    DataType::Float64,
+                ))
+            })
+            .collect::<Result<_>>()?;
+
+        // Input columns, with the names we add moved aside.
+        let passthrough: Vec<Expr> = schema
+            .iter()
+            .map(|(qualifier, field)| {
+                let column = Expr::Column(Column::from((qualifier, field)));
+                if ADDED.contains(&field.name().as_str()) {
+                    column.alias(format!("input_{}", field.name()))
+                } else {
+                    column
+                }
+            })
+            .collect();
+        let kept: Vec<Expr> = passthrough
+            .iter()
+            .map(|e| match e {
+                Expr::Alias(alias) => col(alias.name.as_str()),
+                Expr::Column(c) => Expr::Column(c.clone()),
+                other => other.clone(),
+            })
+            .collect();
+
+        let score = snapshot_udf(Arc::clone(&model)).call(features);
+        let segment = get_field(col(ASSIGNMENT), "segment");
+        let mut label = when(
+            segment.clone().eq(lit(0)),
+            lit(model.segments[0].label.clone()),
+        );
+        for (i, s) in model.segments.iter().enumerate().skip(1) {
+            label = label.when(segment.clone().eq(lit(i as i32)), lit(s.label.clone()));
+        }
+        let label = label.end()?;
+
+        let mut first = passthrough;
+        first.push(score.alias(ASSIGNMENT));
+        let mut second = kept;
+        second.push(segment.alias("segment"));
+        second.push(get_field(col(ASSIGNMENT), "distance").alias("distance"));
+        second.push(label.alias("label"));
+        LogicalPlanBuilder::from(input)
+            .project(first)?
+            .project(second)?
+            .build()
+    }
+}

@@ -1,0 +1,310 @@
+//! The scalar `assign_segment('model', f1, f2, ...)`: the segment id of each row under a saved
+//! model, usable in any `SELECT` or `WHERE`. Also the scoring kernel shared with the table
+//! function `assign_segment('model', input)`.
+//!
+//! ```sql
+//! SELECT CustomerID, assign_segment('seg', recency_days, frequency, monetary) FROM rfm(sales);
+//! SELECT count(*) FROM rfm(sales) WHERE assign_segment('seg', recency_days, frequency, monetary) = 0;
+//! ```
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, Float64Builder, Int32Builder, StructArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+
+use super::feature_columns::as_f64;
+use crate::error::{arg_err, data_err};
+use crate::model::{ModelStore, SegmentModel};
+
+/// The function's SQL name.
+pub const NAME: &str = "assign_segment";
+
+/// Segment ids and distances for rows of raw feature columns (in the model's feature order).
+/// A row with a NULL feature gets NULLs; a NaN or infinite value is an error naming the feature.
+pub fn score(
+    model: &SegmentModel,
+    features: &[ArrayRef],
+    rows: usize,
+) -> Result<(Int32Builder, Float64Builder)> {
+    let arrays = features
+        .iter()
+        .map(|a| as_f64(NAME, a))
+        .collect::<Result<Vec<_>>>()?;
+    let mut segments = Int32Builder::with_capacity(rows);
+    let mut distances = Float64Builder::with_capacity(rows);
+    let mut scorer = model.scorer();
+    let mut raw = vec![0.0; arrays.len()];
+    for row in 0..rows {
+        if arrays.iter().any(|a| a.is_null(row)) {
+            segments.append_null();
+            distances.append_null();
+            continue;
+        }
+        for (slot, (j, array)) in raw.iter_mut().zip(arrays.iter().enumerate()) {
+            let v = array.value(row);
+            if !v.is_finite() {
+                return Err(data_err(
+                    NAME,
+                    format!(
+                        "feature '{}' is {v}; only finite numbers can be scored",
+                        model.features[j].name
+                    ),
+                ));
+            }
+            *slot = v;
+        }
+        let (segment, distance) = scorer.assign(&raw);
+        segments.append_value(segment as i32);
+        distances.append_value(distance);
+    }
+    Ok((segments, distances))
+}
+
+/// The registered scalar UDF, reading models from `store`.
+pub fn udf(store: Arc<dyn ModelStore>) -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::from(AssignSegment {
+        store,
+        signature: Signature::user_defined(Volatility::Stable),
+    }))
+}
+
+#[derive(Debug)]
+struct AssignSegment {
+    store: Arc<dyn ModelStore>,
+    signature: Signature,
+}
+
+impl PartialEq for AssignSegment {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.store, &other.store)
+    }
+}
+
+impl Eq for AssignSegment {}
+
+impl Hash for AssignSegment {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        NAME.hash(state);
+        (Arc::as_ptr(&self.store) as *const () as usize).hash(state);
+    }
+}
+
+/// Text and numeric argument types: the model name, then features as `DOUBLE`.
+fn coerce(
+    function: &'static str,
+    arg_types: &[DataType],
+    with_name: bool,
+) -> Result<Vec<DataType>> {
+    let mut out = Vec::with_capacity(arg_types.len());
+    let features = if with_name {
+        match arg_types.first() {
+            Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+                out.push(DataType::Utf8)
+            }
+            Some(other) => {
+                return Err(arg_err(
+                    function,
+                    format!("the first argument is the model name (a string), got {other}"),
+                ));
+            }
+            None => {
+                return Err(arg_err(
+                    function,
+                    "expects ('model name', feature1, feature2, ...)",
+                ));
+            }
+        }
+        &arg_types[1..]
+    } else {
+        arg_types
+    };
+    for (i, t) in features.iter().enumerate() {
+        if t.is_numeric() || t == &DataType::Null {
+            out.push(DataType::Float64);
+        } else {
+            return Err(arg_err(
+                function,
+                format!(
+                    "feature argument {} has type {t}; features must be numeric",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+impl AssignSegment {
+    fn model(&self, name: &str) -> Result<Arc<SegmentModel>> {
+        self.store
+            .load(name)
+            .map_err(|e| arg_err(NAME, e.to_string()))
+    }
+}
+
+/// Check that a call passes as many features as the model has.
+fn check_arity(model: &SegmentModel, given: usize) -> Result<()> {
+    if given == model.features.len() {
+        return Ok(());
+    }
+    Err(arg_err(
+        NAME,
+        format!(
+            "model '{}' has {} features ({}), but {given} were given",
+            model.name,
+            model.features.len(),
+            model.feature_names().join(", ")
+        ),
+    ))
+}
+
+impl ScalarUDFImpl for AssignSegment {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce(NAME, arg_types, true)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        match args.scalar_arguments.first() {
+            Some(Some(ScalarValue::Utf8(Some(name)))) => {
+                let model = self.model(name)?;
+                check_arity(&model, args.arg_fields.len() - 1)?;
+            }
+            _ => {
+                return Err(arg_err(
+                    NAME,
+                    "the first argument must be the model name as a string literal, e.g. assign_segment('seg', recency_days, frequency, monetary)",
+                ));
+            }
+        }
+        Ok(Arc::new(Field::new(NAME, DataType::Int32, true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let name = match args.args.first() {
+            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(name)))) => name.clone(),
+            _ => return Err(arg_err(NAME, "the model name must be a string literal")),
+        };
+        let model = self.model(&name)?;
+        check_arity(&model, args.args.len() - 1)?;
+        let arrays = ColumnarValue::values_to_arrays(&args.args[1..])?;
+        let rows = if args.args[1..]
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+        {
+            1
+        } else {
+            args.number_rows
+        };
+        let (mut segments, _) = score(&model, &arrays, rows)?;
+        let result: ArrayRef = Arc::new(segments.finish());
+        if rows == 1 && args.number_rows != 1 {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &result, 0,
+            )?));
+        }
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
+/// The internal scorer of the table function: the model captured at planning time, returning
+/// `{segment, distance}` per row.
+pub fn snapshot_udf(model: Arc<SegmentModel>) -> ScalarUDF {
+    ScalarUDF::from(Snapshot {
+        model,
+        signature: Signature::user_defined(Volatility::Immutable),
+    })
+}
+
+#[derive(Debug)]
+struct Snapshot {
+    model: Arc<SegmentModel>,
+    signature: Signature,
+}
+
+impl PartialEq for Snapshot {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.model, &other.model)
+    }
+}
+
+impl Eq for Snapshot {}
+
+impl Hash for Snapshot {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.model.name.hash(state);
+        (Arc::as_ptr(&self.model) as usize).hash(state);
+    }
+}
+
+fn snapshot_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("segment", DataType::Int32, true),
+        Field::new("distance", DataType::Float64, true),
+    ])
+}
+
+impl ScalarUDFImpl for Snapshot {
+    fn name(&self) -> &str {
+        "segql_score"
+    }
+
+    fn display_name(&self, args: &[Expr]) -> Result<String> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Ok(format!(
+            "segql_score[{}]({})",
+            self.model.name,
+            args.join(", ")
+        ))
+    }
+
+    fn schema_name(&self, args: &[Expr]) -> Result<String> {
+        let args: Vec<String> = args.iter().map(|a| a.schema_name().to_string()).collect();
+        Ok(format!(
+            "segql_score[{}]({})",
+            self.model.name,
+            args.join(", ")
+        ))
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce("assign_segment", arg_types, false)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(snapshot_fields()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let (mut segments, mut distances) = score(&self.model, &arrays, args.number_rows)?;
+        let columns: Vec<ArrayRef> =
+            vec![Arc::new(segments.finish()), Arc::new(distances.finish())];
+        Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(
+            snapshot_fields(),
+            columns,
+            None,
+        )?)))
+    }
+}
