@@ -44,7 +44,6 @@ const SUM: &str = "__rfm_sum";
 const DAYS: &str = "__rfm_days";
 const DAYS_KEY: &str = "__rfm_days_key";
 const LATEST: &str = "__rfm_latest_us";
-const MONEY_KEY: &str = "__rfm_money_key";
 
 /// The declaration of `rfm()`.
 pub static SPEC: FunctionSpec = FunctionSpec {
@@ -431,7 +430,10 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     let first_us = cast(col("first_purchase"), DataType::Int64);
     let last_us = cast(col("last_purchase"), DataType::Int64);
     let day_number = |c: &str| cast(cast(col(c), DataType::Date32), DataType::Int64);
-    let monetary = coalesce(vec![col(SUM), lit(0.0)]);
+    // Monetary is rounded to 1e-6: a parallel sum adds a customer's lines in an order that
+    // depends on partitioning, and the last bits it leaves would change scores and the models
+    // fitted on them. Rounding makes the value the same on any partitioning.
+    let monetary = round(vec![coalesce(vec![col(SUM), lit(0.0)]), lit(6i64)]);
     let periodicity = when(
         col(DAYS).gt(lit(1i64)),
         cast(
@@ -450,9 +452,6 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         (monetary.clone() / cast(col("frequency"), DataType::Float64)).alias("avg_order_value"),
         ((last_us - first_us) / lit(MICROS_PER_DAY)).alias("tenure_days"),
         periodicity.alias("periodicity_days"),
-        // Scores order by monetary rounded to 1e-6, so that the order in which a parallel
-        // sum adds up a customer's lines can never change a score.
-        round(vec![monetary, lit(6i64)]).alias(MONEY_KEY),
     ])?;
 
     // 5. Scores: NTILE over (value, customer key); recency descending so recent = high.
@@ -465,7 +464,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         .order_by(vec![col("frequency").sort(true, false), by_key.clone()])
         .build()?;
     let m = ntile(bins)
-        .order_by(vec![col(MONEY_KEY).sort(true, false), by_key])
+        .order_by(vec![col("monetary").sort(true, false), by_key])
         .build()?;
     // Each window orders differently, so each gets its own Window node; window_plan groups
     // them, and the results are read back by the names the window expressions display as.
