@@ -81,7 +81,90 @@ pub fn fit(
             best = Some(fit);
         }
     }
-    Ok(best.expect("n_init >= 1"))
+    let best = best.expect("n_init >= 1");
+    Ok(refine(&data, best, params.max_iter(), tol))
+}
+
+/// Hartigan's single-point moves on the kept solution, then Lloyd again: a point moves to
+/// another cluster whenever that lowers the inertia once both centroids follow it
+/// (`n_b/(n_b+1)·|x−c_b|² < n_a/(n_a−1)·|x−c_a|²`). Every Lloyd fixed point that Hartigan can
+/// improve is left for a lower one, so the result is never worse than Lloyd's. Sequential and
+/// in row order, so still independent of the thread count.
+fn refine(data: &Data<'_>, fit: KMeansFit, max_iter: usize, tol: f64) -> KMeansFit {
+    let (k, d) = fit.centroids.dim();
+    if k < 2 {
+        return fit;
+    }
+    let mut labels = fit.labels.clone();
+    let mut counts = vec![0usize; k];
+    let mut sums = vec![0.0f64; k * d];
+    for (i, &l) in labels.iter().enumerate() {
+        counts[l] += 1;
+        for (s, v) in sums[l * d..(l + 1) * d].iter_mut().zip(data.row(i)) {
+            *s += v;
+        }
+    }
+    let mut centres = vec![0.0f64; k * d];
+    let update = |centres: &mut [f64], sums: &[f64], counts: &[usize], c: usize| {
+        for j in 0..d {
+            centres[c * d + j] = sums[c * d + j] / counts[c].max(1) as f64;
+        }
+    };
+    for c in 0..k {
+        update(&mut centres, &sums, &counts, c);
+    }
+    let mut moved_any = false;
+    for _ in 0..max_iter {
+        let mut moved = false;
+        for (i, label) in labels.iter_mut().enumerate() {
+            let a = *label;
+            if counts[a] <= 1 {
+                continue;
+            }
+            let row = data.row(i);
+            let na = counts[a] as f64;
+            let cost_a = squared_distance(row, &centres[a * d..(a + 1) * d]) * na / (na - 1.0);
+            let (mut best, mut best_cost) = (a, cost_a);
+            for b in (0..k).filter(|&b| b != a) {
+                let nb = counts[b] as f64;
+                let cost = squared_distance(row, &centres[b * d..(b + 1) * d]) * nb / (nb + 1.0);
+                if cost < best_cost {
+                    best = b;
+                    best_cost = cost;
+                }
+            }
+            // a clear gain only, so rounding can never make two points swap back and forth
+            if best != a && best_cost < cost_a * (1.0 - 1e-12) {
+                for j in 0..d {
+                    sums[a * d + j] -= row[j];
+                    sums[best * d + j] += row[j];
+                }
+                counts[a] -= 1;
+                counts[best] += 1;
+                update(&mut centres, &sums, &counts, a);
+                update(&mut centres, &sums, &counts, best);
+                *label = best;
+                moved = true;
+            }
+        }
+        if !moved {
+            break;
+        }
+        moved_any = true;
+    }
+    if !moved_any {
+        return fit;
+    }
+    let centres = Array2::from_shape_vec((k, d), centres).expect("k x d centres");
+    let polished = lloyd(data, centres, max_iter, tol);
+    if polished.inertia < fit.inertia {
+        KMeansFit {
+            best_run: fit.best_run,
+            ..polished
+        }
+    } else {
+        fit
+    }
 }
 
 struct Data<'a> {
