@@ -23,7 +23,7 @@ use datafusion::prelude::{
 use segql::demo::{DEMO_ROWS, DemoConfig};
 
 /// The main job of `segql --demo`.
-const DEMO_SCRIPT: &str = include_str!("../sql/rfm_segments.sql");
+const DEMO_SCRIPT: &str = include_str!("../sql/segmentation.sql");
 
 #[derive(Debug, Parser)]
 #[command(
@@ -130,7 +130,7 @@ async fn run(cli: Cli) -> Result<()> {
     if scripts.is_empty() {
         if cli.demo {
             println!(
-                "RFM segments of {} demo transactions (table `sales`):",
+                "Segmentation of {} demo transactions (table `sales`)\n",
                 cli.demo_rows
             );
             scripts.push(("--demo".to_string(), DEMO_SCRIPT.to_string()));
@@ -140,13 +140,33 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     for (_, script) in &scripts {
-        for result in segql::script::run_script(&ctx, script).await? {
-            if !result.batches.is_empty() && result.batches[0].num_columns() > 0 {
-                println!("{}", pretty_format_batches(&result.batches)?);
+        for (heading, section) in sections(script) {
+            if let Some(heading) = heading {
+                println!("{heading}");
+            }
+            for result in segql::script::run_script(&ctx, &section).await? {
+                if !result.batches.is_empty() && result.batches[0].num_columns() > 0 {
+                    println!("{}\n", pretty_format_batches(&result.batches)?);
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Split a script at its `-- ## heading` lines: each heading with the SQL that follows it.
+fn sections(script: &str) -> Vec<(Option<String>, String)> {
+    let mut out: Vec<(Option<String>, String)> = vec![(None, String::new())];
+    for line in script.lines() {
+        if let Some(heading) = line.trim_start().strip_prefix("-- ##") {
+            out.push((Some(heading.trim().to_string()), String::new()));
+        } else if let Some((_, text)) = out.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    out.retain(|(heading, text)| heading.is_some() || !text.trim().is_empty());
+    out
 }
 
 /// Register a CSV, Parquet or (ND)JSON file, or a directory of them, as a table named after

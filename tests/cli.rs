@@ -14,22 +14,57 @@ fn segql(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// README's first command: the segment summary of the demo data, every segment of the R/F
-/// map that has customers, with counts adding up to the customers of the demo data.
+/// The rows of the table printed under the heading that starts with `prefix`, as cells.
+fn section(out: &str, prefix: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .skip_while(|l| !l.starts_with(prefix))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("| "))
+        .skip(1) // the header
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// README's first command: the whole segmentation of the demo data. The R/F map summary
+/// covers every customer; K-Means segments, the profile scored with the saved model and the
+/// scalar scoring all agree on the segment sizes.
 #[test]
-fn demo_prints_the_segment_summary() {
+fn demo_runs_the_whole_segmentation() {
     let (ok, out, err) = segql(&["--demo", "--demo-rows", "50000"]);
     assert!(ok, "{err}");
-    assert!(out.contains("| segment "), "{out}");
+    let rfm = section(&out, "1. RFM");
     for segment in ["Champions", "Loyal Customers", "Hibernating", "At Risk"] {
-        assert!(out.contains(segment), "{segment} missing:\n{out}");
+        assert!(
+            rfm.iter().any(|r| r[0] == segment),
+            "{segment} missing:\n{out}"
+        );
     }
-    let total: u64 = out
-        .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| segment"))
-        .map(|l| l.split('|').nth(2).unwrap().trim().parse::<u64>().unwrap())
-        .sum();
-    assert_eq!(total, 2000, "50000 rows hold 2000 customers:\n{out}");
+    let count = |rows: &[Vec<String>], column: usize| -> Vec<u64> {
+        rows.iter().map(|r| r[column].parse().unwrap()).collect()
+    };
+    assert_eq!(
+        count(&rfm, 1).iter().sum::<u64>(),
+        2000,
+        "50000 rows hold 2000 customers:\n{out}"
+    );
+    let fitted = section(&out, "2. K-Means");
+    let profile = section(&out, "3. Segment profile");
+    let scored = section(&out, "4. Scoring");
+    assert_eq!(fitted.len(), 4, "k = 4:\n{out}");
+    assert_eq!(count(&fitted, 2).iter().sum::<u64>(), 2000, "{out}");
+    assert_eq!(count(&fitted, 2), count(&profile, 2), "{out}");
+    assert_eq!(count(&fitted, 2), count(&scored, 1), "{out}");
+    // sizes descend, labels carry over from the model
+    assert!(count(&fitted, 2).windows(2).all(|w| w[0] >= w[1]), "{out}");
+    for (f, p) in fitted.iter().zip(&profile) {
+        assert_eq!(f[1], p[1], "{out}");
+    }
 }
 
 #[test]

@@ -101,9 +101,9 @@ impl Transform {
     pub fn describe(&self) -> String {
         match *self {
             Transform::Identity => "none".to_string(),
-            Transform::Log { shift } if shift == 0.0 => "log".to_string(),
+            Transform::Log { shift: 0.0 } => "log".to_string(),
             Transform::Log { shift } => format!("log(x + {})", short(shift)),
-            Transform::BoxCox { lambda, shift } if shift == 0.0 => {
+            Transform::BoxCox { lambda, shift: 0.0 } => {
                 format!("boxcox(lambda={lambda:.4})")
             }
             Transform::BoxCox { lambda, shift } => {

@@ -27,12 +27,15 @@ pub const SUFFIX: &str = ".segql.json";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// A parsed model with the modification time and length of the file it came from.
+type CachedModel = (SystemTime, u64, Arc<SegmentModel>);
+
 /// Models saved as files in a directory (created on the first save).
 #[derive(Debug)]
 pub struct DirectoryStore {
     dir: PathBuf,
     /// Parsed models by name, with the modification time and length they were read at.
-    cache: Mutex<HashMap<String, (SystemTime, u64, Arc<SegmentModel>)>>,
+    cache: Mutex<HashMap<String, CachedModel>>,
 }
 
 impl DirectoryStore {

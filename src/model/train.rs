@@ -244,16 +244,13 @@ pub fn train(
     let mut size = vec![0u64; k];
     let mut sse = vec![0.0f64; k];
     let mut sums = vec![0.0f64; k * d];
-    let mut labels = Vec::with_capacity(n);
-    for i in 0..n {
-        let row = x.row(i);
+    for (i, row) in x.rows().into_iter().enumerate() {
         let (c, dist) = nearest(row.as_slice().unwrap_or(&[]), &centroids);
         size[c] += 1;
         sse[c] += dist;
-        for j in 0..d {
-            sums[c * d + j] += columns[j][i];
+        for (sum, column) in sums[c * d..(c + 1) * d].iter_mut().zip(&columns) {
+            *sum += column[i];
         }
-        labels.push(c);
     }
 
     let population: Vec<(f64, f64)> = (0..d)
@@ -292,6 +289,9 @@ pub fn train(
         })
         .collect();
 
+    let mut segments = segments;
+    disambiguate(&mut segments, &names, &population);
+
     Ok(SegmentModel {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
@@ -319,6 +319,44 @@ pub fn train(
             .map_or(0, |d| d.as_millis() as i64),
         segql_version: env!("CARGO_PKG_VERSION").to_string(),
     })
+}
+
+/// Segments that share a label are told apart by the feature on which each differs most from
+/// the others of its group: "Loyal Customers (higher monetary)", "Loyal Customers (lower
+/// monetary)". Any label still shared gets the segment number.
+fn disambiguate(segments: &mut [SegmentInfo], names: &[&str], population: &[(f64, f64)]) {
+    let labels: Vec<String> = segments.iter().map(|s| s.label.clone()).collect();
+    let d = names.len();
+    let mut renamed = labels.clone();
+    for (i, label) in labels.iter().enumerate() {
+        let group: Vec<usize> = (0..labels.len()).filter(|&j| labels[j] == *label).collect();
+        if group.len() < 2 {
+            continue;
+        }
+        let (feature, delta) = (0..d)
+            .map(|f| {
+                let mean = group.iter().map(|&g| segments[g].centroid[f]).sum::<f64>()
+                    / group.len() as f64;
+                let scale = if population[f].1 > 0.0 {
+                    population[f].1
+                } else {
+                    1.0
+                };
+                (f, (segments[i].centroid[f] - mean) / scale)
+            })
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()).then(b.0.cmp(&a.0)))
+            .unwrap_or((0, 0.0));
+        let direction = if delta > 0.0 { "higher" } else { "lower" };
+        renamed[i] = format!("{label} ({direction} {})", names[feature]);
+    }
+    for (i, s) in segments.iter_mut().enumerate() {
+        let shared = renamed.iter().filter(|l| **l == renamed[i]).count() > 1;
+        s.label = if shared {
+            format!("{} #{i}", renamed[i])
+        } else {
+            renamed[i].clone()
+        };
+    }
 }
 
 fn lexicographic(a: &[f64], b: &[f64]) -> Ordering {
@@ -432,6 +470,38 @@ mod tests {
             let back = model.features[0].prepare(s.centroid_original[0]);
             assert!((back - s.centroid[0]).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn shared_labels_are_told_apart() {
+        let segment = |label: &str, centroid: Vec<f64>| SegmentInfo {
+            size: 1,
+            share: 0.25,
+            centroid_original: centroid.clone(),
+            mean_original: centroid.clone(),
+            centroid,
+            sse: 0.0,
+            label: label.into(),
+        };
+        let mut segments = vec![
+            segment("Loyal", vec![0.0, 1.0]),
+            segment("Loyal", vec![0.1, 3.0]),
+            segment("Lost", vec![5.0, 5.0]),
+            segment("Same", vec![1.0, 1.0]),
+            segment("Same", vec![1.0, 1.0]),
+        ];
+        disambiguate(&mut segments, &["r", "m"], &[(0.0, 1.0), (0.0, 1.0)]);
+        let labels: Vec<&str> = segments.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Loyal (lower m)",
+                "Loyal (higher m)",
+                "Lost",
+                "Same (lower m) #3",
+                "Same (lower m) #4"
+            ]
+        );
     }
 
     #[test]
