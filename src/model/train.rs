@@ -498,8 +498,8 @@ mod tests {
                 "Loyal (lower m)",
                 "Loyal (higher m)",
                 "Lost",
-                "Same (lower m) #3",
-                "Same (lower m) #4"
+                "Same (lower r) #3",
+                "Same (lower r) #4"
             ]
         );
     }
