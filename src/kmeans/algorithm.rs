@@ -14,6 +14,10 @@ use rand_chacha::ChaCha8Rng;
 use super::errors::KMeansError;
 use super::hyperparams::{Init, KMeansValidParams};
 
+/// At most this many Hartigan passes over the data (each is sequential; most of the gain
+/// comes in the first few).
+const HARTIGAN_PASSES: usize = 5;
+
 /// Rows per unit of work.
 const CHUNK: usize = 4096;
 
@@ -114,7 +118,7 @@ fn refine(data: &Data<'_>, fit: KMeansFit, max_iter: usize, tol: f64) -> KMeansF
         update(&mut centres, &sums, &counts, c);
     }
     let mut moved_any = false;
-    for _ in 0..max_iter {
+    for _ in 0..max_iter.min(HARTIGAN_PASSES) {
         let mut moved = false;
         for (i, label) in labels.iter_mut().enumerate() {
             let a = *label;
