@@ -21,7 +21,7 @@ pub struct StatementResult {
 /// Run every statement of `script` in order, stopping at the first error.
 ///
 /// ```sql
-/// -- a script such as sql/rfm_segments.sql:
+/// -- a script such as sql/segmentation.sql:
 /// CREATE VIEW customers AS SELECT * FROM rfm(sales);
 /// SELECT segment, count(*) FROM customers GROUP BY segment;
 /// ```

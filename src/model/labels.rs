@@ -12,7 +12,7 @@ const NOTABLE: f64 = 0.5;
 /// At most this many features are named in a deviation label.
 const NAMED: usize = 2;
 
-/// The R/F map name of an RFM centroid (`None` when the features are not RFM ones).
+/// Names RFM centroids with the R/F map (built once per fit: it sorts the population).
 ///
 /// `columns` are the training values in original units. Each centroid coordinate is first
 /// snapped to the nearest observed value (a centroid of one-time buyers has frequency 1.003,
@@ -20,23 +20,62 @@ const NAMED: usize = 2;
 /// default): frequency scores 1 + the number of edges below the value, recency is reversed
 /// (1 + the number of edges above), and a value equal to several tied edges gets the middle
 /// of the scores those ties span, as NTILE spreads tied customers over them.
-pub fn rfm_label(names: &[&str], columns: &[Vec<f64>], centroid: &[f64]) -> Option<String> {
-    let position = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
-    let r = position("recency_days")?;
-    let f = position("frequency")?;
-    let score = |j: usize, reversed: bool| {
-        let mut sorted = columns[j].clone();
+#[derive(Debug)]
+pub struct RfmLabeler {
+    recency: Scale,
+    frequency: Scale,
+}
+
+#[derive(Debug)]
+struct Scale {
+    feature: usize,
+    sorted: Vec<f64>,
+    edges: [f64; 4],
+}
+
+impl Scale {
+    fn new(feature: usize, column: &[f64]) -> Self {
+        let mut sorted = column.to_vec();
         sorted.sort_by(f64::total_cmp);
         let edges = quintile_edges(&sorted);
-        let value = snap(&sorted, centroid[j]);
-        let beyond = edges
+        Self {
+            feature,
+            sorted,
+            edges,
+        }
+    }
+
+    fn score(&self, centroid: &[f64], reversed: bool) -> u32 {
+        let value = snap(&self.sorted, centroid[self.feature]);
+        let beyond = self
+            .edges
             .iter()
             .filter(|&&e| if reversed { e > value } else { e < value })
             .count();
-        let tied = edges.iter().filter(|&&e| e == value).count();
+        let tied = self.edges.iter().filter(|&&e| e == value).count();
         1 + (beyond + tied / 2) as u32
-    };
-    segment_for(score(r, true), score(f, false)).map(str::to_string)
+    }
+}
+
+impl RfmLabeler {
+    /// A labeler when the features include `recency_days` and `frequency`, else `None`.
+    pub fn new(names: &[&str], columns: &[Vec<f64>]) -> Option<Self> {
+        let position = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
+        let r = position("recency_days")?;
+        let f = position("frequency")?;
+        Some(Self {
+            recency: Scale::new(r, &columns[r]),
+            frequency: Scale::new(f, &columns[f]),
+        })
+    }
+
+    /// The R/F map name of a centroid given in original units.
+    pub fn label(&self, centroid: &[f64]) -> Option<&'static str> {
+        segment_for(
+            self.recency.score(centroid, true),
+            self.frequency.score(centroid, false),
+        )
+    }
 }
 
 /// The value of `sorted` nearest to `v` (the lower one on a tie).
@@ -106,6 +145,12 @@ mod tests {
         for (e, want) in edges.iter().zip([2.8, 4.6, 6.4, 8.2]) {
             assert!((e - want).abs() < 1e-12, "{edges:?}");
         }
+    }
+
+    fn rfm_label(names: &[&str], columns: &[Vec<f64>], centroid: &[f64]) -> Option<String> {
+        RfmLabeler::new(names, columns)?
+            .label(centroid)
+            .map(str::to_string)
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use ndarray::Array2;
 
-use super::labels::{deviation_label, rfm_label};
+use super::labels::{RfmLabeler, deviation_label};
 use super::{FORMAT, FORMAT_VERSION, FeatureModel, FitOptions, SegmentInfo, SegmentModel};
 use crate::kmeans::preprocess::{Scaler, Transform, TransformKind};
 use crate::kmeans::{Init, KMeansError, KMeansParams, KMeansParamsError, fit, nearest};
@@ -262,6 +262,7 @@ pub fn train(
         })
         .collect();
     let names: Vec<&str> = data.names.iter().map(String::as_str).collect();
+    let rfm_labels = RfmLabeler::new(&names, &columns);
     let segments: Vec<SegmentInfo> = (0..k)
         .map(|c| {
             let centroid = centroids[c * d..(c + 1) * d].to_vec();
@@ -275,7 +276,10 @@ pub fn train(
             } else {
                 (0..d).map(|j| sums[c * d + j] / size[c] as f64).collect()
             };
-            let label = rfm_label(&names, &columns, &centroid_original)
+            let label = rfm_labels
+                .as_ref()
+                .and_then(|l| l.label(&centroid_original))
+                .map(str::to_string)
                 .unwrap_or_else(|| deviation_label(&names, &population, &centroid));
             SegmentInfo {
                 size: size[c],
