@@ -29,8 +29,11 @@ pub mod functions;
 pub mod kmeans;
 pub mod model;
 pub mod planner;
+pub mod reference;
 pub mod rfm;
 pub mod script;
+#[cfg(feature = "shell")]
+pub mod shell;
 
 use std::sync::Arc;
 

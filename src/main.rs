@@ -1,60 +1,100 @@
-//! The `segql` command: run segmentation SQL over CSV/Parquet/JSON files or the built-in demo
-//! data, and generate demo transaction files.
+//! The `segql` command: an SQL shell for customer segmentation over CSV/Parquet/JSON files or
+//! the built-in demo data, and the generator of demo transaction files.
 //!
 //! ```text
-//! segql --demo                                  # the RFM segment summary of demo transactions
-//! segql sales.parquet -c 'SELECT * FROM rfm(sales) LIMIT 10'
-//! segql --demo -f sql/rfm_top_customers.sql
+//! segql demo                                   # the whole segmentation of demo transactions
+//! segql sales.parquet                          # a prompt with table `sales`
+//! segql --demo -f sql/01_rfm.sql               # a script over the demo data
+//! segql sales.parquet -c 'SELECT * FROM rfm(sales) LIMIT 10' --format csv
 //! segql generate --rows 10000000 --out tx.parquet
 //! ```
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{
-    CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
-};
+use datafusion::prelude::SessionContext;
+use datafusion_cli::print_format::PrintFormat;
+use datafusion_cli::print_options::MaxRows;
 use segql::demo::{DEMO_ROWS, DemoConfig};
+use segql::shell::repl::run_repl;
+use segql::shell::{Outcome, SessionOptions, ShellSession, describe_error, run_script};
 
-/// The main job of `segql --demo`.
+/// The main job of `segql demo`.
 const DEMO_SCRIPT: &str = include_str!("../sql/segmentation.sql");
 
 #[derive(Debug, Parser)]
 #[command(
     name = "segql",
     version,
-    about = "Customer segmentation (RFM) in plain SQL over CSV/Parquet/JSON files",
+    about = "Customer segmentation (RFM, K-Means) in plain SQL over CSV/Parquet/JSON files",
+    long_about = "Customer segmentation (RFM, K-Means) in plain SQL over CSV/Parquet/JSON files.\n\n\
+                  With no -c or -f, opens a prompt (or, when standard input is not a terminal, \
+                  runs the statements it reads from it).",
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
     /// Files or directories to register as tables, named after the file stem
     /// (sales.parquet -> sales).
     files: Vec<PathBuf>,
-    /// Load the built-in demo transactions as table `sales`; alone, print their RFM segment
-    /// summary.
+    /// Load the built-in demo transactions as table `sales`.
     #[arg(long)]
     demo: bool,
     /// Rows of demo transactions to generate with --demo.
     #[arg(long, default_value_t = DEMO_ROWS)]
     demo_rows: usize,
-    /// Run these SQL statements and exit (repeatable).
+    /// Run these SQL statements and exit (repeatable; stops at the first failing one).
     #[arg(short = 'c', long = "command")]
     commands: Vec<String>,
-    /// Run the SQL statements of this file and exit (repeatable).
+    /// Run the SQL statements of this file and exit (repeatable; stops at the first failing one).
     #[arg(short = 'f', long = "file")]
     scripts: Vec<PathBuf>,
+    /// Output format: table, csv, tsv, json, ndjson or automatic.
+    #[arg(long, default_value = "automatic", value_parser = parse_format)]
+    format: PrintFormat,
+    /// Rows shown per result in table format ('inf' for all).
+    #[arg(long, default_value = "40", value_parser = parse_maxrows)]
+    maxrows: MaxRows,
+    /// The model store directory (created on the first saved model).
+    #[arg(long, default_value = "segql_models")]
+    models: PathBuf,
+    /// Do not print the row count and timing after each result.
+    #[arg(short, long)]
+    quiet: bool,
     #[command(subcommand)]
     action: Option<Action>,
 }
 
+fn parse_format(text: &str) -> std::result::Result<PrintFormat, String> {
+    let normalised = match text.to_ascii_lowercase().as_str() {
+        "ndjson" => "nd-json".to_string(),
+        other => other.to_string(),
+    };
+    normalised.parse::<PrintFormat>().map_err(|_| {
+        format!("unknown format '{text}' (expected table, csv, tsv, json, ndjson or automatic)")
+    })
+}
+
+fn parse_maxrows(text: &str) -> std::result::Result<MaxRows, String> {
+    text.parse()
+}
+
 #[derive(Debug, Subcommand)]
 enum Action {
+    /// Run the whole segmentation (RFM, K-Means, profiles, scoring) on built-in demo data.
+    Demo {
+        /// Rows of demo transactions.
+        #[arg(long, default_value_t = DEMO_ROWS)]
+        rows: usize,
+        /// The model store directory.
+        #[arg(long, default_value = "segql_models")]
+        models: PathBuf,
+    },
     /// Write generated online-retail transactions to a Parquet or CSV file.
     Generate {
         /// Number of transaction lines.
@@ -70,171 +110,103 @@ enum Action {
         #[arg(long)]
         customers: Option<usize>,
     },
+    /// Print the SQL function reference (Markdown, as in README.md).
+    Reference,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Completed) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("Error: {}", error_message(&e));
+            eprintln!("{}", describe_error(&e, &SessionContext::new()));
             ExitCode::FAILURE
         }
     }
 }
 
-/// The error as one readable message, without DataFusion's nesting of contexts.
-fn error_message(e: &DataFusionError) -> String {
-    e.find_root().to_string()
-}
-
-async fn run(cli: Cli) -> Result<()> {
-    if let Some(Action::Generate {
-        rows,
-        out,
-        seed,
-        customers,
-    }) = cli.action
-    {
-        let config = DemoConfig {
+async fn run(cli: Cli) -> Result<Outcome> {
+    match cli.action {
+        Some(Action::Generate {
             rows,
+            out,
             seed,
-            customers: customers.unwrap_or((rows / 25).max(1)),
-            ..DemoConfig::new(rows)
-        };
-        return generate(&config, &out).await;
+            customers,
+        }) => {
+            let config = DemoConfig {
+                rows,
+                seed,
+                customers: customers.unwrap_or((rows / 25).max(1)),
+                ..DemoConfig::new(rows)
+            };
+            generate(&config, &out).await?;
+            return Ok(Outcome::Completed);
+        }
+        Some(Action::Reference) => {
+            print!("{}", segql::reference::markdown());
+            return Ok(Outcome::Completed);
+        }
+        Some(Action::Demo { rows, models }) => {
+            let options = SessionOptions {
+                demo_rows: Some(rows),
+                models,
+                progress: std::io::stderr().is_terminal(),
+                format: PrintFormat::Table,
+                maxrows: MaxRows::Unlimited,
+                quiet: true,
+                ..SessionOptions::new()
+            };
+            let session = ShellSession::new(&options).await?;
+            println!("Segmentation of {rows} demo transactions (table `sales`)\n");
+            let started = std::time::Instant::now();
+            let outcome = run_script(&session, "segmentation.sql", DEMO_SCRIPT).await;
+            if outcome == Outcome::Completed {
+                println!(
+                    "Done in {:.2} s. Open a prompt on the same data with: segql --demo",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            return Ok(outcome);
+        }
+        None => {}
     }
 
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_information_schema(true))
-        .enable_url_table();
-    segql::register_all(&ctx)?;
-    for file in &cli.files {
-        register_file(&ctx, file).await?;
-    }
-    if cli.demo {
-        segql::demo::register_demo_table(&ctx, "sales", cli.demo_rows)?;
-    }
+    let options = SessionOptions {
+        files: cli.files,
+        demo_rows: cli.demo.then_some(cli.demo_rows),
+        models: cli.models,
+        progress: std::io::stderr().is_terminal(),
+        format: cli.format,
+        maxrows: cli.maxrows,
+        quiet: cli.quiet,
+        color: std::io::stdout().is_terminal(),
+    };
+    let mut session = ShellSession::new(&options).await?;
 
-    let mut scripts: Vec<(String, String)> = cli
-        .commands
-        .iter()
-        .map(|c| ("-c".to_string(), c.clone()))
-        .collect();
+    if cli.commands.is_empty() && cli.scripts.is_empty() {
+        if std::io::stdin().is_terminal() {
+            run_repl(&mut session).await?;
+            return Ok(Outcome::Completed);
+        }
+        let text = std::io::read_to_string(std::io::stdin())?;
+        return Ok(run_script(&session, "standard input", &text).await);
+    }
+    for command in &cli.commands {
+        if run_script(&session, "-c", command).await == Outcome::Failed {
+            return Ok(Outcome::Failed);
+        }
+    }
     for path in &cli.scripts {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            DataFusionError::Execution(format!("cannot read script {}: {e}", path.display()))
+            DataFusionError::Plan(format!("cannot read script {}: {e}", path.display()))
         })?;
-        scripts.push((path.display().to_string(), text));
-    }
-    if scripts.is_empty() {
-        if cli.demo {
-            println!(
-                "Segmentation of {} demo transactions (table `sales`)\n",
-                cli.demo_rows
-            );
-            scripts.push(("--demo".to_string(), DEMO_SCRIPT.to_string()));
-        } else {
-            let text = std::io::read_to_string(std::io::stdin())?;
-            scripts.push(("stdin".to_string(), text));
+        if run_script(&session, &path.display().to_string(), &text).await == Outcome::Failed {
+            return Ok(Outcome::Failed);
         }
     }
-    for (_, script) in &scripts {
-        for (heading, section) in sections(script) {
-            if let Some(heading) = heading {
-                println!("{heading}");
-            }
-            for result in segql::script::run_script(&ctx, &section).await? {
-                if !result.batches.is_empty() && result.batches[0].num_columns() > 0 {
-                    println!("{}\n", pretty_format_batches(&result.batches)?);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Split a script at its `-- ## heading` lines: each heading with the SQL that follows it.
-fn sections(script: &str) -> Vec<(Option<String>, String)> {
-    let mut out: Vec<(Option<String>, String)> = vec![(None, String::new())];
-    for line in script.lines() {
-        if let Some(heading) = line.trim_start().strip_prefix("-- ##") {
-            out.push((Some(heading.trim().to_string()), String::new()));
-        } else if let Some((_, text)) = out.last_mut() {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    out.retain(|(heading, text)| heading.is_some() || !text.trim().is_empty());
-    out
-}
-
-/// Register a CSV, Parquet or (ND)JSON file, or a directory of them, as a table named after
-/// its stem.
-async fn register_file(ctx: &SessionContext, path: &Path) -> Result<()> {
-    let missing =
-        || DataFusionError::Plan(format!("no such file or directory: {}", path.display()));
-    let meta = std::fs::metadata(path).map_err(|_| missing())?;
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .ok_or_else(missing)?
-        .to_string();
-    let extension = if meta.is_dir() {
-        dominant_extension(path)?
-    } else {
-        path.extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-    };
-    let location = path.to_string_lossy();
-    match extension.as_str() {
-        "parquet" => {
-            ctx.register_parquet(&name, &location, ParquetReadOptions::default())
-                .await
-        }
-        "csv" => {
-            ctx.register_csv(&name, &location, CsvReadOptions::new())
-                .await
-        }
-        "json" | "ndjson" => {
-            let options = JsonReadOptions::default().file_extension(&extension);
-            ctx.register_json(&name, &location, options).await
-        }
-        other => Err(DataFusionError::Plan(format!(
-            "cannot register {}: unknown format '{other}' (expected .csv, .parquet, .json or .ndjson)",
-            path.display()
-        ))),
-    }
-}
-
-/// The extension shared by the files of a directory.
-fn dominant_extension(dir: &Path) -> Result<String> {
-    let mut found: Option<String> = None;
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            let ext = ext.to_ascii_lowercase();
-            if ["parquet", "csv", "json", "ndjson"].contains(&ext.as_str()) {
-                match &found {
-                    Some(f) if f != &ext => {
-                        return Err(DataFusionError::Plan(format!(
-                            "directory {} mixes .{f} and .{ext} files",
-                            dir.display()
-                        )));
-                    }
-                    _ => found = Some(ext),
-                }
-            }
-        }
-    }
-    found.ok_or_else(|| {
-        DataFusionError::Plan(format!(
-            "directory {} holds no .csv, .parquet or .json files",
-            dir.display()
-        ))
-    })
+    Ok(Outcome::Completed)
 }
 
 /// Write demo transactions to `out` (CSV for a `.csv` name, else Parquet).

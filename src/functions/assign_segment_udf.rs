@@ -13,7 +13,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, Float64Builder, Int32Builder, StructArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{
+use datafusion::logical_expr::{Documentation, 
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
@@ -24,6 +24,16 @@ use crate::model::{ModelStore, SegmentModel};
 
 /// The function's SQL name.
 pub const NAME: &str = "assign_segment";
+
+/// The function's documentation (`\\h` in the shell, the README reference).
+pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
+    super::documentation(
+        "The segment id (INT) of one row under a saved model: the model's transforms and scaling are applied to the features, given in the model's feature order, then the nearest centroid is taken. NULL when a feature is NULL. Scoring the training data reproduces the fit's segments.",
+        "assign_segment(model, feature_1, ..., feature_n)",
+        "SELECT \"CustomerID\" FROM rfm(sales) WHERE assign_segment('seg', recency_days, frequency, monetary) = 0;",
+        &[("model", "the model name, a string literal"), ("feature_i", "numeric expressions, as many as the model has features")],
+    )
+});
 
 /// Segment ids and distances for rows of raw feature columns (in the model's feature order).
 /// A row with a NULL feature gets NULLs; a NaN or infinite value is an error naming the feature.
@@ -167,6 +177,10 @@ fn check_arity(model: &SegmentModel, given: usize) -> Result<()> {
 impl ScalarUDFImpl for AssignSegment {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&DOC)
     }
 
     fn signature(&self) -> &Signature {

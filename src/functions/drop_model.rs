@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{
+use datafusion::logical_expr::{Documentation, 
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
@@ -19,6 +19,16 @@ use crate::model::ModelStore;
 
 /// The function's SQL name.
 pub const NAME: &str = "drop_model";
+
+/// The function's documentation (`\\h` in the shell, the README reference).
+pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
+    super::documentation(
+        "Removes a model from the model store and returns true; an unknown name is an error listing the saved models.",
+        "drop_model(name)",
+        "SELECT drop_model('seg');",
+        &[("name", "the model name, a string literal")],
+    )
+});
 
 /// The UDF, removing models from `store`.
 pub fn udf(store: Arc<dyn ModelStore>) -> Arc<ScalarUDF> {
@@ -53,6 +63,10 @@ impl Hash for DropModel {
 impl ScalarUDFImpl for DropModel {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&DOC)
     }
 
     fn signature(&self) -> &Signature {

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
@@ -28,9 +29,12 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use super::feature_columns::as_f64;
+use super::fit_observer::{FitObserver, FitStart};
 use super::kmeans_fit::FitPlan;
 use crate::error::{arg_err, data_err};
-use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel, train};
+use crate::kmeans::{CancelOnDrop, Monitor};
+use crate::model::train::train_monitored;
+use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel};
 
 const NAME: &str = "kmeans_fit";
 
@@ -157,12 +161,27 @@ impl ExecutionPlan for KMeansFitExec {
         let store = Arc::clone(&self.store);
         let projection = self.projection.clone();
         let threads = context.session_config().target_partitions().max(1);
+        let observer = context.session_config().get_extension::<FitObserver>();
+        // Dropping the stream (a cancelled query) stops the fit on its blocking thread.
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop_when_dropped = CancelOnDrop(Arc::clone(&cancel));
         let fut = async move {
+            let _stop_when_dropped = stop_when_dropped;
             let data = collect_features(input, &plan).await?;
             let mut options = plan.options.clone();
             options.threads = threads;
+            let mut monitor = Monitor::new().with_cancel(cancel);
+            if let Some(observer) = observer {
+                let watcher = observer.start(&FitStart {
+                    k: options.k,
+                    n_init: options.n_init,
+                    rows: data.columns.first().map_or(0, Vec::len),
+                    features: data.names.clone(),
+                });
+                monitor = monitor.with_progress(watcher);
+            }
             let name = plan.model.clone().unwrap_or_default();
-            let model = run_blocking(move || train(&name, data, &options))
+            let model = run_blocking(move || train_monitored(&name, data, &options, &monitor))
                 .await?
                 .map_err(|e| data_err(NAME, e.to_string()))?;
             if plan.model.is_some() {

@@ -9,6 +9,7 @@ pub mod assign_segment_udf;
 pub mod demo_transactions;
 pub mod drop_model;
 pub mod feature_columns;
+pub mod fit_observer;
 pub mod kmeans_fit;
 pub mod kmeans_fit_exec;
 pub mod rfm;
@@ -17,7 +18,9 @@ pub mod segql_check_finite;
 pub mod segql_models;
 pub mod segql_timestamp;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use datafusion::logical_expr::{DocSection, Documentation};
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
@@ -37,6 +40,21 @@ pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFun
     ]
 }
 
+/// The declarations of every segql table function, in reference order.
+///
+/// ```sql
+/// SELECT * FROM rfm(sales);   -- rfm is the first of them
+/// ```
+pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
+    vec![
+        &rfm::SPEC,
+        &kmeans_fit::SPEC,
+        &assign_segment::SPEC,
+        &segql_models::SPEC,
+        &demo_transactions::SPEC,
+    ]
+}
+
 /// Every segql scalar function, with models in `store`.
 pub fn scalar_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<ScalarUDF>> {
     vec![
@@ -50,4 +68,41 @@ pub fn scalar_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<ScalarUDF>> {
 /// Every segql aggregate function.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     vec![rfm_aggregate::udaf()]
+}
+
+/// The section segql's functions are documented under.
+pub const DOC_SECTION: DocSection = DocSection {
+    include: true,
+    label: "Customer segmentation (segql)",
+    description: Some("RFM analysis and K-Means segments"),
+};
+
+/// A scalar or aggregate function's documentation, built once.
+pub(crate) type LazyDoc = LazyLock<Documentation>;
+
+/// Documentation in segql's section: what the function does, its syntax, an example and its
+/// arguments.
+pub(crate) fn documentation(
+    description: &str,
+    syntax: &str,
+    example: &str,
+    arguments: &[(&str, &str)],
+) -> Documentation {
+    let mut builder = Documentation::builder(DOC_SECTION, description, syntax)
+        .with_sql_example(format!("```sql\n{example}\n```"));
+    for (name, doc) in arguments {
+        builder = builder.with_argument(*name, *doc);
+    }
+    builder.build()
+}
+
+/// Every segql scalar and aggregate function's documentation, by name, in reference order.
+pub fn expression_docs() -> Vec<(&'static str, &'static Documentation)> {
+    vec![
+        (rfm_aggregate::NAME, &*rfm_aggregate::DOC),
+        (assign_segment_udf::NAME, &*assign_segment_udf::DOC),
+        (drop_model::NAME, &*drop_model::DOC),
+        (segql_timestamp::NAME, &*segql_timestamp::DOC),
+        (segql_check_finite::NAME, &*segql_check_finite::DOC),
+    ]
 }

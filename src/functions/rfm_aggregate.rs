@@ -27,13 +27,25 @@ use datafusion::common::scalar::ScalarStructBuilder;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
+    Documentation,
     Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
 };
 
 use super::segql_timestamp::{self, MICROS_PER_DAY, TIMESTAMP_US};
 use crate::error::{arg_err, data_err};
 
-const NAME: &str = "rfm";
+/// The function's SQL name.
+pub const NAME: &str = "rfm";
+
+/// The function's documentation (`\\h` in the shell, the README reference).
+pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
+    super::documentation(
+        "RFM of each group, as a struct {recency_days, frequency, monetary, first_purchase, last_purchase} with the definitions of the rfm() table function; partial states merge across partitions.",
+        "rfm(time, amount, as_of [, order_id])",
+        "SELECT \"CustomerID\", rfm(\"InvoiceDate\", \"Quantity\" * \"UnitPrice\", DATE '2011-12-10', \"InvoiceNo\") AS r FROM sales GROUP BY \"CustomerID\";",
+        &[("time", "purchase time: date, timestamp or ISO-8601 text"), ("amount", "money per row (NULL counts as nothing)"), ("as_of", "a constant date or timestamp (a string such as '2011-12-10' works)"), ("order_id", "optional: frequency counts distinct ids, else rows")],
+    )
+});
 
 /// The UDAF singleton.
 pub fn udaf() -> Arc<AggregateUDF> {
@@ -71,6 +83,10 @@ const USAGE: &str = "usage: rfm(time, amount, as_of [, order_id])";
 impl AggregateUDFImpl for RfmAggregate {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&DOC)
     }
 
     fn signature(&self) -> &Signature {

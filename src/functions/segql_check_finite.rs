@@ -14,6 +14,7 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
+    Documentation,
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
@@ -21,6 +22,16 @@ use crate::error::{arg_err, data_err};
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_check_finite";
+
+/// The function's documentation (`\\h` in the shell, the README reference).
+pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
+    super::documentation(
+        "Returns its argument, failing on NaN or infinity with an error naming the label. rfm() uses it on amounts.",
+        "segql_check_finite(value, label)",
+        "SELECT segql_check_finite(\"UnitPrice\" * \"Quantity\", 'amount') FROM sales;",
+        &[("value", "a number"), ("label", "the argument name used in the error message")],
+    )
+});
 
 /// The UDF singleton.
 pub fn udf() -> Arc<ScalarUDF> {
@@ -45,6 +56,10 @@ impl SegqlCheckFinite {
 impl ScalarUDFImpl for SegqlCheckFinite {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&DOC)
     }
 
     fn signature(&self) -> &Signature {

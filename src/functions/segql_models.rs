@@ -36,6 +36,22 @@ pub static SPEC: FunctionSpec = FunctionSpec {
                   data), created_at, format_version, segql_version, location and status ('ok' or \
                   why the file cannot be read).",
     example: "SELECT name, k, features, rows, inertia FROM segql_models()",
+    columns: &[
+        ("name", "TEXT: model name"),
+        ("k", "INT: segments"),
+        ("features", "TEXT: comma-separated feature names"),
+        ("transforms", "TEXT: each feature's transform (none, log, boxcox(λ), with any shift)"),
+        ("standardize", "BOOLEAN: whether features were standardised"),
+        ("rows", "BIGINT: training rows"),
+        ("skipped_rows", "BIGINT: rows left out for a NULL feature"),
+        ("inertia", "DOUBLE: sum of squared distances in the fitted space"),
+        ("seed, n_init, init", "the fit's options"),
+        ("fingerprint", "TEXT: hash of the training data (names and values in canonical order)"),
+        ("created_at", "TIMESTAMP (UTC): when the model was saved"),
+        ("format_version, segql_version", "the file format and the segql that wrote it"),
+        ("location", "TEXT: the model's file (or 'memory')"),
+        ("status", "TEXT: 'ok', or why the file cannot be read"),
+    ],
 };
 
 /// The `segql_models` table function over `store`.

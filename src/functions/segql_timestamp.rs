@@ -17,6 +17,7 @@ use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
+    Documentation,
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
@@ -24,6 +25,16 @@ use crate::error::{arg_err, data_err};
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_timestamp";
+
+/// The function's documentation (`\\h` in the shell, the README reference).
+pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
+    super::documentation(
+        "Reads dates, timestamps (any unit or zone) and ISO-8601 text as UTC microsecond timestamps; other text is an error that shows how to pass a format. rfm() uses it.",
+        "segql_timestamp(value [, label])",
+        "SELECT segql_timestamp('2011-12-09 12:50:00');",
+        &[("value", "a date, timestamp or ISO-8601 text"), ("label", "optional: the argument name used in error messages")],
+    )
+});
 
 /// Microseconds in a day: whole days are timestamp differences divided by this, truncated.
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -68,6 +79,10 @@ impl SegqlTimestamp {
 impl ScalarUDFImpl for SegqlTimestamp {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&DOC)
     }
 
     fn signature(&self) -> &Signature {

@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::errors::KMeansError;
 use super::hyperparams::{Init, KMeansValidParams};
+use super::monitor::{FitProgress, Monitor};
 
 /// At most this many Hartigan passes over the data (each is sequential; most of the gain
 /// comes in the first few).
@@ -40,6 +41,16 @@ pub struct KMeansFit {
 pub fn fit(
     params: &KMeansValidParams,
     data: ArrayView2<'_, f64>,
+) -> Result<KMeansFit, KMeansError> {
+    fit_monitored(params, data, &Monitor::new())
+}
+
+/// [`fit`], reporting progress to `monitor` after every iteration and stopping with
+/// [`KMeansError::Cancelled`] once it is cancelled. Watching never changes the result.
+pub fn fit_monitored(
+    params: &KMeansValidParams,
+    data: ArrayView2<'_, f64>,
+    monitor: &Monitor,
 ) -> Result<KMeansFit, KMeansError> {
     let owned;
     let data = if data.is_standard_layout() {
@@ -73,20 +84,65 @@ pub fn fit(
     let tol = params.tol() * mean_variance(&data);
     let mut master = ChaCha8Rng::seed_from_u64(params.seed());
     let mut best: Option<KMeansFit> = None;
-    for run in 0..params.n_init() {
+    let n_init = params.n_init();
+    for run in 0..n_init {
+        if monitor.is_cancelled() {
+            return Err(KMeansError::Cancelled);
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(master.next_u64());
         let centers = match params.init() {
             Init::KMeansPlusPlus => kmeans_plus_plus(&data, k, &mut rng),
             Init::Random => random_init(&data, k, &mut rng),
         };
-        let mut fit = lloyd(&data, centers, params.max_iter(), tol);
+        let watch = Watch {
+            monitor,
+            run,
+            n_init,
+            best_inertia: best.as_ref().map(|b| b.inertia),
+        };
+        let mut fit = lloyd(&data, centers, params.max_iter(), tol, &watch)?;
         fit.best_run = run;
         if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
             best = Some(fit);
         }
     }
     let best = best.expect("n_init >= 1");
-    Ok(refine(&data, best, params.max_iter(), tol))
+    let watch = Watch {
+        monitor,
+        run: n_init,
+        n_init,
+        best_inertia: Some(best.inertia),
+    };
+    refine(&data, best, params.max_iter(), tol, &watch)
+}
+
+/// The monitor, with where the fit is.
+struct Watch<'a> {
+    monitor: &'a Monitor,
+    run: usize,
+    n_init: usize,
+    best_inertia: Option<f64>,
+}
+
+impl Watch<'_> {
+    /// Report an iteration (computing the inertia only if someone listens), then fail if the
+    /// fit was cancelled.
+    fn step(&self, iteration: usize, inertia: impl FnOnce() -> f64) -> Result<(), KMeansError> {
+        if self.monitor.wants_progress() {
+            self.monitor.report(&FitProgress {
+                run: self.run,
+                n_init: self.n_init,
+                iteration,
+                inertia: inertia(),
+                best_inertia: self.best_inertia,
+                refining: self.run >= self.n_init,
+            });
+        }
+        if self.monitor.is_cancelled() {
+            return Err(KMeansError::Cancelled);
+        }
+        Ok(())
+    }
 }
 
 /// Hartigan's single-point moves on the kept solution, then Lloyd again: a point moves to
@@ -94,10 +150,16 @@ pub fn fit(
 /// (`n_b/(n_b+1)·|x−c_b|² < n_a/(n_a−1)·|x−c_a|²`). Every Lloyd fixed point that Hartigan can
 /// improve is left for a lower one, so the result is never worse than Lloyd's. Sequential and
 /// in row order, so still independent of the thread count.
-fn refine(data: &Data<'_>, fit: KMeansFit, max_iter: usize, tol: f64) -> KMeansFit {
+fn refine(
+    data: &Data<'_>,
+    fit: KMeansFit,
+    max_iter: usize,
+    tol: f64,
+    watch: &Watch<'_>,
+) -> Result<KMeansFit, KMeansError> {
     let (k, d) = fit.centroids.dim();
     if k < 2 {
-        return fit;
+        return Ok(fit);
     }
     let mut labels = fit.labels.clone();
     let mut counts = vec![0usize; k];
@@ -118,7 +180,8 @@ fn refine(data: &Data<'_>, fit: KMeansFit, max_iter: usize, tol: f64) -> KMeansF
         update(&mut centres, &sums, &counts, c);
     }
     let mut moved_any = false;
-    for _ in 0..max_iter.min(HARTIGAN_PASSES) {
+    for pass in 0..max_iter.min(HARTIGAN_PASSES) {
+        watch.step(pass + 1, || fit.inertia)?;
         let mut moved = false;
         for (i, label) in labels.iter_mut().enumerate() {
             let a = *label;
@@ -157,18 +220,18 @@ fn refine(data: &Data<'_>, fit: KMeansFit, max_iter: usize, tol: f64) -> KMeansF
         moved_any = true;
     }
     if !moved_any {
-        return fit;
+        return Ok(fit);
     }
     let centres = Array2::from_shape_vec((k, d), centres).expect("k x d centres");
-    let polished = lloyd(data, centres, max_iter, tol);
-    if polished.inertia < fit.inertia {
+    let polished = lloyd(data, centres, max_iter, tol, watch)?;
+    Ok(if polished.inertia < fit.inertia {
         KMeansFit {
             best_run: fit.best_run,
             ..polished
         }
     } else {
         fit
-    }
+    })
 }
 
 struct Data<'a> {
@@ -381,13 +444,20 @@ fn assign(data: &Data<'_>, centers: &Array2<f64>) -> Pass {
     pass
 }
 
-fn lloyd(data: &Data<'_>, mut centers: Array2<f64>, max_iter: usize, tol: f64) -> KMeansFit {
+fn lloyd(
+    data: &Data<'_>,
+    mut centers: Array2<f64>,
+    max_iter: usize,
+    tol: f64,
+    watch: &Watch<'_>,
+) -> Result<KMeansFit, KMeansError> {
     let (k, d) = centers.dim();
     let mut previous: Option<Vec<usize>> = None;
     let mut n_iter = 0;
     for _ in 0..max_iter {
         n_iter += 1;
         let pass = assign(data, &centers);
+        watch.step(n_iter, || pass.distances.iter().sum())?;
         let mut next = Array2::zeros((k, d));
         for c in 0..k {
             if pass.counts[c] > 0 {
@@ -415,13 +485,13 @@ fn lloyd(data: &Data<'_>, mut centers: Array2<f64>, max_iter: usize, tol: f64) -
     // A last assignment, so labels and inertia match the final centres.
     let pass = assign(data, &centers);
     let inertia = pass.distances.iter().sum();
-    KMeansFit {
+    Ok(KMeansFit {
         centroids: centers,
         labels: pass.labels,
         inertia,
         n_iter,
         best_run: 0,
-    }
+    })
 }
 
 /// Move each empty cluster onto the point farthest from its centre (distinct points for

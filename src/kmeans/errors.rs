@@ -43,4 +43,7 @@ pub enum KMeansError {
         /// Feature index.
         feature: usize,
     },
+    /// The fit was cancelled (Ctrl-C in the shell, a client that went away).
+    #[error("the fit was cancelled")]
+    Cancelled,
 }

@@ -13,11 +13,13 @@
 pub mod algorithm;
 pub mod errors;
 pub mod hyperparams;
+pub mod monitor;
 pub mod preprocess;
 
-pub use algorithm::{KMeansFit, fit, nearest, squared_distance};
+pub use algorithm::{KMeansFit, fit, fit_monitored, nearest, squared_distance};
 pub use errors::{KMeansError, KMeansParamsError};
 pub use hyperparams::{Init, KMeansParams, KMeansValidParams};
+pub use monitor::{CancelOnDrop, FitProgress, Monitor};
 
 #[cfg(test)]
 mod tests {

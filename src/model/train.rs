@@ -11,7 +11,9 @@ use ndarray::Array2;
 use super::labels::{RfmLabeler, deviation_label};
 use super::{FORMAT, FORMAT_VERSION, FeatureModel, FitOptions, SegmentInfo, SegmentModel};
 use crate::kmeans::preprocess::{Scaler, Transform, TransformKind};
-use crate::kmeans::{Init, KMeansError, KMeansParams, KMeansParamsError, fit, nearest};
+use crate::kmeans::{
+    Init, KMeansError, KMeansParams, KMeansParamsError, Monitor, fit_monitored, nearest,
+};
 
 /// What to do with a row whose feature is NULL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +132,9 @@ pub enum TrainError {
         /// Whether the value became non-finite only after the transform.
         transformed: bool,
     },
+    /// The fit was cancelled before it finished.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 fn skipped_note(skipped: u64) -> String {
@@ -153,6 +158,16 @@ pub fn train(
     name: &str,
     data: FeatureData,
     options: &TrainOptions,
+) -> Result<SegmentModel, TrainError> {
+    train_monitored(name, data, options, &Monitor::new())
+}
+
+/// [`train`], reporting the fit's progress to `monitor` and stopping when it is cancelled.
+pub fn train_monitored(
+    name: &str,
+    data: FeatureData,
+    options: &TrainOptions,
+    monitor: &Monitor,
 ) -> Result<SegmentModel, TrainError> {
     let params = KMeansParams::new(options.k)
         .init(options.init)
@@ -209,7 +224,8 @@ pub fn train(
         }
     }
 
-    let fitted = fit(&params, x.view()).map_err(|e| match e {
+    let fitted = fit_monitored(&params, x.view(), monitor).map_err(|e| match e {
+        KMeansError::Cancelled => TrainError::Cancelled,
         KMeansError::Params(p) => TrainError::Params(p),
         KMeansError::Empty => TrainError::Empty {
             skipped: data.skipped_rows,

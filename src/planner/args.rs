@@ -78,6 +78,8 @@ pub struct FunctionSpec {
     pub description: &'static str,
     /// A SQL example.
     pub example: &'static str,
+    /// The output columns: name and meaning (with the SQL type).
+    pub columns: &'static [(&'static str, &'static str)],
 }
 
 impl FunctionSpec {
@@ -479,6 +481,7 @@ mod tests {
         ],
         description: "",
         example: "",
+        columns: &[],
     };
 
     #[test]

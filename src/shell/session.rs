@@ -1,0 +1,111 @@
+//! The shell's DataFusion session: segql registered with a model store on disk, files as
+//! tables, quoted paths as tables, and a progress bar for long fits.
+//!
+//! ```sql
+//! -- segql sales.parquet --models ./models
+//! SELECT * FROM rfm(sales) LIMIT 5;
+//! SELECT * FROM rfm('other/sales.csv') LIMIT 5;   -- quoted paths are tables too
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::common::Result;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_cli::object_storage::instrumented::InstrumentedObjectStoreRegistry;
+use datafusion_cli::print_format::PrintFormat;
+use datafusion_cli::print_options::{MaxRows, PrintOptions};
+
+use super::files::register_file;
+use super::progress::progress_bars;
+use super::url_tables::enable_path_tables;
+use crate::model::{DirectoryStore, ModelStore};
+
+/// How to set up a shell session.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Files or directories registered as tables named after their stem.
+    pub files: Vec<PathBuf>,
+    /// Register `rows` demo transactions as table `sales`.
+    pub demo_rows: Option<usize>,
+    /// The model store directory (created on the first save).
+    pub models: PathBuf,
+    /// Draw progress bars for long fits on stderr.
+    pub progress: bool,
+    /// Output format.
+    pub format: PrintFormat,
+    /// Rows shown per result in table format.
+    pub maxrows: MaxRows,
+    /// Leave out the "N row(s) fetched. Elapsed ..." line.
+    pub quiet: bool,
+    /// Highlight SQL at the prompt.
+    pub color: bool,
+}
+
+impl SessionOptions {
+    /// The defaults of `segql` with no options.
+    pub fn new() -> Self {
+        Self {
+            files: Vec::new(),
+            demo_rows: None,
+            models: PathBuf::from("segql_models"),
+            progress: false,
+            format: PrintFormat::Automatic,
+            maxrows: MaxRows::Limited(40),
+            quiet: false,
+            color: false,
+        }
+    }
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A ready session: the context and how results are printed.
+pub struct ShellSession {
+    /// The DataFusion context, with segql registered.
+    pub ctx: SessionContext,
+    /// Output format, `--maxrows`, quiet mode.
+    pub print: PrintOptions,
+    /// The model store.
+    pub store: Arc<dyn ModelStore>,
+    /// Where the store keeps its files.
+    pub models_dir: PathBuf,
+}
+
+impl ShellSession {
+    /// Build the session: register segql with a [`DirectoryStore`] at `options.models`, then
+    /// every file, then the demo table. A missing, unreadable or unknown-format file is an
+    /// error naming it.
+    pub async fn new(options: &SessionOptions) -> Result<Self> {
+        let mut config = SessionConfig::new().with_information_schema(true);
+        if options.progress {
+            config = config.with_extension(Arc::new(progress_bars()));
+        }
+        let ctx = enable_path_tables(SessionContext::new_with_config(config));
+        let store: Arc<dyn ModelStore> = Arc::new(DirectoryStore::new(&options.models));
+        crate::register_with_store(&ctx, Arc::clone(&store))?;
+        for file in &options.files {
+            register_file(&ctx, file).await?;
+        }
+        if let Some(rows) = options.demo_rows {
+            crate::demo::register_demo_table(&ctx, "sales", rows)?;
+        }
+        let print = PrintOptions {
+            format: options.format,
+            quiet: options.quiet,
+            maxrows: options.maxrows,
+            color: options.color,
+            instrumented_registry: Arc::new(InstrumentedObjectStoreRegistry::new()),
+        };
+        Ok(Self {
+            ctx,
+            print,
+            store,
+            models_dir: options.models.clone(),
+        })
+    }
+}
