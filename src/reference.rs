@@ -58,9 +58,12 @@ pub fn markdown() -> String {
         if let Some(example) = &doc.sql_example {
             let _ = writeln!(out, "{example}\n");
         }
-        write_arguments(&mut out, doc, "| argument | meaning |\n|---|---|", |n, d| {
-            format!("| `{n}` | {} |", escape(d))
-        });
+        write_arguments(
+            &mut out,
+            doc,
+            "| argument | meaning |\n|---|---|",
+            |n, d| format!("| `{n}` | {} |", escape(d)),
+        );
     }
     out
 }
@@ -88,7 +91,12 @@ fn escape(text: &str) -> String {
 pub fn function_list() -> String {
     let mut out = String::from("segql's functions (\\h NAME for details):\n\n");
     for spec in table_function_specs() {
-        let _ = writeln!(out, "  {}\n      {}", spec.signature(), first_sentence(spec.description));
+        let _ = writeln!(
+            out,
+            "  {}\n      {}",
+            spec.signature(),
+            first_sentence(spec.description)
+        );
     }
     for (_, doc) in expression_docs() {
         let _ = writeln!(

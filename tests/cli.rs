@@ -72,7 +72,8 @@ const ORDERS: &str = "tests/fixtures/shell/orders.csv";
 /// By hand from orders.csv: as_of = 2024-01-05 + 1 day; customer 1 bought on 01-01 and 01-05
 /// (orders A1, A2: 10 + 30), customer 2 on 01-03 (5.5), customer 3 once on 01-02 (order C1, two
 /// lines: 100 + 20).
-const ORDERS_RFM: &str = "SELECT customer_id, recency_days, frequency, monetary FROM rfm(orders) ORDER BY customer_id";
+const ORDERS_RFM: &str =
+    "SELECT customer_id, recency_days, frequency, monetary FROM rfm(orders) ORDER BY customer_id";
 
 #[test]
 fn every_output_format_prints_the_hand_computed_rfm() {
@@ -87,7 +88,15 @@ fn every_output_format_prints_the_hand_computed_rfm() {
         run.out,
         "customer_id,recency_days,frequency,monetary\n1,1,2,40.0\n2,3,1,5.5\n3,4,1,120.0\n"
     );
-    let run = segql(&[ORDERS, "--maxrows", "2", "--format", "table", "-c", ORDERS_RFM]);
+    let run = segql(&[
+        ORDERS,
+        "--maxrows",
+        "2",
+        "--format",
+        "table",
+        "-c",
+        ORDERS_RFM,
+    ]);
     assert_snapshot("orders_rfm_maxrows", &run.out);
 }
 
@@ -170,7 +179,14 @@ fn bad_input_gets_one_clear_message() {
             &["-c", "SELECT * FROM rfm('no/such/sales.parquet')"],
         ),
         ("missing_script", &["-f", "no/such/script.sql"]),
-        ("unknown_model", &[ORDERS, "-c", "SELECT * FROM assign_segment('nope', rfm(orders))"]),
+        (
+            "unknown_model",
+            &[
+                ORDERS,
+                "-c",
+                "SELECT * FROM assign_segment('nope', rfm(orders))",
+            ],
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (name, args) in cases {
@@ -180,7 +196,13 @@ fn bad_input_gets_one_clear_message() {
         let run = segql(&args);
         assert!(!run.ok, "{name} should fail: {}", run.out);
         assert_eq!(run.code, Some(1), "{name}");
-        for debug in ["panicked", "DataFusionError", "ParserError(", "Plan(", "backtrace"] {
+        for debug in [
+            "panicked",
+            "DataFusionError",
+            "ParserError(",
+            "Plan(",
+            "backtrace",
+        ] {
             assert!(!run.err.contains(debug), "{name}: {}", run.err);
         }
         assert!(run.err.starts_with("Error: "), "{name}: {}", run.err);
@@ -221,7 +243,10 @@ fn demo_runs_the_whole_segmentation() {
     let out = &run.out;
     let rfm = section(out, "1. RFM");
     for segment in ["Champions", "Loyal Customers", "Hibernating", "At Risk"] {
-        assert!(rfm.iter().any(|r| r[0] == segment), "{segment} missing:\n{out}");
+        assert!(
+            rfm.iter().any(|r| r[0] == segment),
+            "{segment} missing:\n{out}"
+        );
     }
     let count = |rows: &[Vec<String>], column: usize| -> Vec<u64> {
         rows.iter().map(|r| r[column].parse().unwrap()).collect()
@@ -263,13 +288,29 @@ fn walkthrough_scripts_run_and_models_outlive_the_process() {
     scripts.sort();
     assert!(scripts.len() >= 6, "{scripts:?}");
     // nothing is created before the first save
-    let run = segql_in(dir.path(), &["--demo", "--demo-rows", "20000", "-c", "SELECT * FROM segql_models()"], None);
+    let run = segql_in(
+        dir.path(),
+        &[
+            "--demo",
+            "--demo-rows",
+            "20000",
+            "-c",
+            "SELECT * FROM segql_models()",
+        ],
+        None,
+    );
     assert!(run.ok, "{}", run.err);
     assert!(!dir.path().join("segql_models").exists());
     for script in &scripts {
         let run = segql_in(
             dir.path(),
-            &["--demo", "--demo-rows", "20000", "-f", script.to_str().unwrap()],
+            &[
+                "--demo",
+                "--demo-rows",
+                "20000",
+                "-f",
+                script.to_str().unwrap(),
+            ],
             None,
         );
         assert!(run.ok, "{}: {}", script.display(), run.err);
@@ -298,8 +339,15 @@ fn walkthrough_scripts_run_and_models_outlive_the_process() {
     let other = dir.path().join("elsewhere");
     let run = segql_in(
         dir.path(),
-        &["--demo", "--demo-rows", "20000", "--models", other.to_str().unwrap(), "-c",
-          "SELECT * FROM assign_segment('rfm_log5', rfm(sales))"],
+        &[
+            "--demo",
+            "--demo-rows",
+            "20000",
+            "--models",
+            other.to_str().unwrap(),
+            "-c",
+            "SELECT * FROM assign_segment('rfm_log5', rfm(sales))",
+        ],
         None,
     );
     assert!(!run.ok);
@@ -313,7 +361,15 @@ fn generate_writes_parquet_and_csv() {
     for name in ["tx.parquet", "tx.csv"] {
         let path = dir.path().join(name);
         let path = path.to_str().unwrap();
-        let run = segql(&["generate", "--rows", "5000", "--customers", "50", "--out", path]);
+        let run = segql(&[
+            "generate",
+            "--rows",
+            "5000",
+            "--customers",
+            "50",
+            "--out",
+            path,
+        ]);
         assert!(run.ok, "{}", run.err);
         let run = segql(&[
             path,

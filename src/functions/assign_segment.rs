@@ -53,9 +53,18 @@ pub static SPEC: FunctionSpec = FunctionSpec {
                   renamed input_segment, input_distance, input_label.",
     example: "SELECT segment, label, count(*) FROM assign_segment('seg', rfm(sales)) GROUP BY segment, label ORDER BY segment",
     columns: &[
-        ("<input columns>", "every input column (one named segment, distance or label becomes input_segment, ...)"),
-        ("segment", "INT: the nearest centroid's segment (NULL when a feature is NULL)"),
-        ("distance", "DOUBLE: Euclidean distance to that centroid in the fitted space"),
+        (
+            "<input columns>",
+            "every input column (one named segment, distance or label becomes input_segment, ...)",
+        ),
+        (
+            "segment",
+            "INT: the nearest centroid's segment (NULL when a feature is NULL)",
+        ),
+        (
+            "distance",
+            "DOUBLE: Euclidean distance to that centroid in the fitted space",
+        ),
         ("label", "TEXT: the segment's label"),
     ],
 };

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, Float64Builder, Int32Builder, StructArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{Documentation, 
-    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
 };
 
 use super::feature_columns::as_f64;
@@ -31,7 +31,13 @@ pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
         "The segment id (INT) of one row under a saved model: the model's transforms and scaling are applied to the features, given in the model's feature order, then the nearest centroid is taken. NULL when a feature is NULL. Scoring the training data reproduces the fit's segments.",
         "assign_segment(model, feature_1, ..., feature_n)",
         "SELECT \"CustomerID\" FROM rfm(sales) WHERE assign_segment('seg', recency_days, frequency, monetary) = 0;",
-        &[("model", "the model name, a string literal"), ("feature_i", "numeric expressions, as many as the model has features")],
+        &[
+            ("model", "the model name, a string literal"),
+            (
+                "feature_i",
+                "numeric expressions, as many as the model has features",
+            ),
+        ],
     )
 });
 

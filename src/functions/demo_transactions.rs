@@ -48,11 +48,17 @@ pub static SPEC: FunctionSpec = FunctionSpec {
                   StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID (~20% NULL), Country.",
     example: "SELECT * FROM rfm(demo_transactions(rows => 100000))",
     columns: &[
-        ("InvoiceNo", "TEXT: invoice id, ~2% cancellations starting with 'C' (negative quantity)"),
+        (
+            "InvoiceNo",
+            "TEXT: invoice id, ~2% cancellations starting with 'C' (negative quantity)",
+        ),
         ("StockCode", "TEXT: product code"),
         ("Description", "TEXT: product name"),
         ("Quantity", "BIGINT: units (negative on cancellations)"),
-        ("InvoiceDate", "TIMESTAMP: invoice time, December 2010 to December 2011"),
+        (
+            "InvoiceDate",
+            "TIMESTAMP: invoice time, December 2010 to December 2011",
+        ),
         ("UnitPrice", "DOUBLE: price per unit"),
         ("CustomerID", "BIGINT: customer, NULL on ~20% of lines"),
         ("Country", "TEXT: the customer's country"),

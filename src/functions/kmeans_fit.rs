@@ -138,10 +138,22 @@ pub static SPEC: FunctionSpec = FunctionSpec {
         ("segment", "INT: segment id, 0 = largest"),
         ("size", "BIGINT: training rows in the segment"),
         ("share", "DOUBLE: size / rows"),
-        ("<feature>", "DOUBLE: the centroid of each feature in original units (`centroid_<feature>` if the name clashes)"),
-        ("avg_<feature>", "DOUBLE: the mean of each feature over the segment's members"),
-        ("sse", "DOUBLE: sum of squared distances in the fitted space (the sum over segments is the inertia)"),
-        ("label", "TEXT: for RFM features, the R/F map segment of the centroid; else the most deviating features ('high monetary, low recency_days')"),
+        (
+            "<feature>",
+            "DOUBLE: the centroid of each feature in original units (`centroid_<feature>` if the name clashes)",
+        ),
+        (
+            "avg_<feature>",
+            "DOUBLE: the mean of each feature over the segment's members",
+        ),
+        (
+            "sse",
+            "DOUBLE: sum of squared distances in the fitted space (the sum over segments is the inertia)",
+        ),
+        (
+            "label",
+            "TEXT: for RFM features, the R/F map segment of the centroid; else the most deviating features ('high monetary, low recency_days')",
+        ),
     ],
 };
 

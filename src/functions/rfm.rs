@@ -110,20 +110,44 @@ pub static SPEC: FunctionSpec = FunctionSpec {
                   recent = 5; ties broken by customer key) and the R/F map segment.",
     example: "SELECT segment, count(*) AS customers FROM rfm(sales) GROUP BY segment ORDER BY customers DESC",
     columns: &[
-        ("<customer key>", "the customer key, input name and type kept (`customer` for an expression)"),
+        (
+            "<customer key>",
+            "the customer key, input name and type kept (`customer` for an expression)",
+        ),
         ("first_purchase", "TIMESTAMP (UTC): first purchase"),
         ("last_purchase", "TIMESTAMP (UTC): last purchase"),
-        ("recency_days", "BIGINT: whole days from the last purchase to `as_of` (a timestamp difference truncated to days)"),
-        ("frequency", "BIGINT: distinct order ids, or rows without an order id"),
-        ("monetary", "DOUBLE: sum of amounts (NULL amounts count as nothing), rounded to 1e-6"),
+        (
+            "recency_days",
+            "BIGINT: whole days from the last purchase to `as_of` (a timestamp difference truncated to days)",
+        ),
+        (
+            "frequency",
+            "BIGINT: distinct order ids, or rows without an order id",
+        ),
+        (
+            "monetary",
+            "DOUBLE: sum of amounts (NULL amounts count as nothing), rounded to 1e-6",
+        ),
         ("avg_order_value", "DOUBLE: monetary / frequency"),
-        ("tenure_days", "BIGINT: days from the first to the last purchase"),
-        ("periodicity_days", "DOUBLE: mean gap between purchase days (NULL for one purchase day)"),
-        ("r_score", "INT: NTILE(bins) over recency_days DESC, customer key ASC (recent = high)"),
+        (
+            "tenure_days",
+            "BIGINT: days from the first to the last purchase",
+        ),
+        (
+            "periodicity_days",
+            "DOUBLE: mean gap between purchase days (NULL for one purchase day)",
+        ),
+        (
+            "r_score",
+            "INT: NTILE(bins) over recency_days DESC, customer key ASC (recent = high)",
+        ),
         ("f_score", "INT: NTILE(bins) over frequency, customer key"),
         ("m_score", "INT: NTILE(bins) over monetary, customer key"),
         ("rfm_cell", "TEXT: the three scores, e.g. '545'"),
-        ("segment", "TEXT: the R/F map segment (Champions, Loyal Customers, ..., Hibernating)"),
+        (
+            "segment",
+            "TEXT: the R/F map segment (Champions, Loyal Customers, ..., Hibernating)",
+        ),
     ],
 };
 

@@ -27,8 +27,7 @@ use datafusion::common::scalar::ScalarStructBuilder;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Documentation,
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, Documentation, Signature, Volatility,
 };
 
 use super::segql_timestamp::{self, MICROS_PER_DAY, TIMESTAMP_US};
@@ -43,7 +42,18 @@ pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
         "RFM of each group, as a struct {recency_days, frequency, monetary, first_purchase, last_purchase} with the definitions of the rfm() table function; partial states merge across partitions.",
         "rfm(time, amount, as_of [, order_id])",
         "SELECT \"CustomerID\", rfm(\"InvoiceDate\", \"Quantity\" * \"UnitPrice\", DATE '2011-12-10', \"InvoiceNo\") AS r FROM sales GROUP BY \"CustomerID\";",
-        &[("time", "purchase time: date, timestamp or ISO-8601 text"), ("amount", "money per row (NULL counts as nothing)"), ("as_of", "a constant date or timestamp (a string such as '2011-12-10' works)"), ("order_id", "optional: frequency counts distinct ids, else rows")],
+        &[
+            ("time", "purchase time: date, timestamp or ISO-8601 text"),
+            ("amount", "money per row (NULL counts as nothing)"),
+            (
+                "as_of",
+                "a constant date or timestamp (a string such as '2011-12-10' works)",
+            ),
+            (
+                "order_id",
+                "optional: frequency counts distinct ids, else rows",
+            ),
+        ],
     )
 });
 

@@ -14,8 +14,8 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
-    Documentation,
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 
 use crate::error::{arg_err, data_err};
@@ -29,7 +29,10 @@ pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
         "Returns its argument, failing on NaN or infinity with an error naming the label. rfm() uses it on amounts.",
         "segql_check_finite(value, label)",
         "SELECT segql_check_finite(\"UnitPrice\" * \"Quantity\", 'amount') FROM sales;",
-        &[("value", "a number"), ("label", "the argument name used in the error message")],
+        &[
+            ("value", "a number"),
+            ("label", "the argument name used in the error message"),
+        ],
     )
 });
 

@@ -17,8 +17,8 @@ use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
-    Documentation,
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 
 use crate::error::{arg_err, data_err};
@@ -32,7 +32,13 @@ pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
         "Reads dates, timestamps (any unit or zone) and ISO-8601 text as UTC microsecond timestamps; other text is an error that shows how to pass a format. rfm() uses it.",
         "segql_timestamp(value [, label])",
         "SELECT segql_timestamp('2011-12-09 12:50:00');",
-        &[("value", "a date, timestamp or ISO-8601 text"), ("label", "optional: the argument name used in error messages")],
+        &[
+            ("value", "a date, timestamp or ISO-8601 text"),
+            (
+                "label",
+                "optional: the argument name used in error messages",
+            ),
+        ],
     )
 });
 

@@ -47,7 +47,11 @@ pub const MODELS_QUERY: &str = "SELECT name, k, features, rows, round(inertia, 4
 
 /// Run one backslash command (`line` starts with `\`).
 pub async fn run_command(session: &mut ShellSession, line: &str) -> Result<Next> {
-    let words: Vec<&str> = line.trim().trim_start_matches('\\').split_whitespace().collect();
+    let words: Vec<&str> = line
+        .trim()
+        .trim_start_matches('\\')
+        .split_whitespace()
+        .collect();
     let argument = (words.len() > 1).then(|| words[1..].join(" "));
     match (words.first().copied().unwrap_or(""), argument.as_deref()) {
         ("q" | "quit", None) => return Ok(Next::Quit),
@@ -66,18 +70,15 @@ pub async fn run_command(session: &mut ShellSession, line: &str) -> Result<Next>
             }
         },
         ("i", Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                DataFusionError::Plan(format!("cannot read {path}: {e}"))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| DataFusionError::Plan(format!("cannot read {path}: {e}")))?;
             if run_script(session, path, &text).await == Outcome::Failed {
                 return Ok(Next::Continue);
             }
         }
         ("pset", Some(argument)) => {
             let format = OutputFormat::from_str(argument).map_err(|()| {
-                DataFusionError::Plan(format!(
-                    "\\pset takes 'format NAME', got '{argument}'"
-                ))
+                DataFusionError::Plan(format!("\\pset takes 'format NAME', got '{argument}'"))
             })?;
             format.execute(&mut session.print)?;
         }

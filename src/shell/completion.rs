@@ -19,11 +19,56 @@ pub const COMMANDS: &[&str] = &[
 ];
 
 const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP", "BY", "ORDER", "HAVING", "LIMIT", "JOIN", "LEFT",
-    "INNER", "ON", "USING", "AS", "AND", "OR", "NOT", "NULL", "IS", "IN", "BETWEEN", "LIKE",
-    "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "WITH", "UNION", "ALL", "DESC", "ASC",
-    "CREATE", "VIEW", "TABLE", "EXTERNAL", "STORED", "LOCATION", "DROP", "EXPLAIN", "SHOW",
-    "TABLES", "COLUMNS", "COPY", "TO", "CAST", "OVER", "PARTITION", "SET",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "BY",
+    "ORDER",
+    "HAVING",
+    "LIMIT",
+    "JOIN",
+    "LEFT",
+    "INNER",
+    "ON",
+    "USING",
+    "AS",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "IS",
+    "IN",
+    "BETWEEN",
+    "LIKE",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "DISTINCT",
+    "WITH",
+    "UNION",
+    "ALL",
+    "DESC",
+    "ASC",
+    "CREATE",
+    "VIEW",
+    "TABLE",
+    "EXTERNAL",
+    "STORED",
+    "LOCATION",
+    "DROP",
+    "EXPLAIN",
+    "SHOW",
+    "TABLES",
+    "COLUMNS",
+    "COPY",
+    "TO",
+    "CAST",
+    "OVER",
+    "PARTITION",
+    "SET",
 ];
 
 /// The names known to the session, refreshed before every prompt.
@@ -221,7 +266,10 @@ mod tests {
             replacements("SELECT * FROM kmeans_f"),
             (14, vec!["kmeans_fit(".into(), "kmeans_fit_other(".into()])
         );
-        assert_eq!(replacements("select * from sal"), (14, vec!["sales".into()]));
+        assert_eq!(
+            replacements("select * from sal"),
+            (14, vec!["sales".into()])
+        );
         assert_eq!(replacements("SELECT custo"), (7, vec!["CustomerID".into()]));
         assert_eq!(replacements("SEL"), (0, vec!["SELECT".into()]));
         assert_eq!(replacements("sel"), (0, vec!["select".into()]));

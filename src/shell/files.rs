@@ -63,7 +63,14 @@ pub async fn register_file(ctx: &SessionContext, path: &Path) -> Result<()> {
             ));
         }
     };
-    registered.map_err(|e| file_error(path, e.find_root().to_string().replace("Parquet error: Parquet error: ", "Parquet error: ")))
+    registered.map_err(|e| {
+        file_error(
+            path,
+            e.find_root()
+                .to_string()
+                .replace("Parquet error: Parquet error: ", "Parquet error: "),
+        )
+    })
 }
 
 fn describe_io(e: &std::io::Error) -> String {

@@ -23,5 +23,5 @@ pub mod statements;
 pub mod url_tables;
 
 pub use errors::describe_error;
-pub use session::{ShellSession, SessionOptions};
+pub use session::{SessionOptions, ShellSession};
 pub use statements::{Outcome, run_script, split_statements};

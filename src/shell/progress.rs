@@ -47,10 +47,8 @@ impl FitBar {
             if self.started.elapsed() < SHOW_AFTER {
                 return;
             }
-            let bar = ProgressBar::with_draw_target(
-                Some(p.n_init as u64),
-                ProgressDrawTarget::stderr(),
-            );
+            let bar =
+                ProgressBar::with_draw_target(Some(p.n_init as u64), ProgressDrawTarget::stderr());
             let template = format!(
                 "{{spinner}} kmeans_fit k={}, {} rows [{{bar:24}}] {{msg}} · {{elapsed}}",
                 self.start.k, self.start.rows

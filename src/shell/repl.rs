@@ -93,13 +93,7 @@ fn readline_error(e: ReadlineError) -> DataFusionError {
 /// Run the prompt until `\q` or Ctrl-D.
 pub async fn run_repl(session: &mut ShellSession) -> Result<()> {
     let names = Arc::new(RwLock::new(Names::default()));
-    let dialect: Dialect = session
-        .ctx
-        .state()
-        .config()
-        .options()
-        .sql_parser
-        .dialect;
+    let dialect: Dialect = session.ctx.state().config().options().sql_parser.dialect;
     let mut editor: Editor<ShellHelper, rustyline::history::DefaultHistory> =
         Editor::new().map_err(readline_error)?;
     editor.set_helper(Some(ShellHelper {
