@@ -55,7 +55,7 @@ struct Cli {
     #[arg(short = 'f', long = "file")]
     scripts: Vec<PathBuf>,
     /// Output format: table, csv, tsv, json, ndjson or automatic.
-    #[arg(long, default_value = "automatic", value_parser = parse_format)]
+    #[arg(long, default_value = "table", value_parser = parse_format)]
     format: PrintFormat,
     /// Rows shown per result in table format ('inf' for all).
     #[arg(long, default_value = "40", value_parser = parse_maxrows)]

@@ -120,10 +120,10 @@ pub fn table_names(ctx: &SessionContext) -> Vec<String> {
             continue;
         };
         for schema_name in catalog.schema_names() {
-            if schema_name != "information_schema" {
-                if let Some(schema) = catalog.schema(&schema_name) {
-                    names.extend(schema.table_names());
-                }
+            if schema_name != "information_schema"
+                && let Some(schema) = catalog.schema(&schema_name)
+            {
+                names.extend(schema.table_names());
             }
         }
     }

@@ -41,8 +41,10 @@ pub fn describe_error(e: &DataFusionError, ctx: &SessionContext) -> String {
 
 /// A hint for a known kind of mistake.
 fn hint(message: &str, ctx: &SessionContext) -> Option<String> {
-    if let Some(name) = quoted_after(message, "table '") {
-        if message.contains("not found") {
+    if let Some(name) = quoted_after(message, "table '")
+        && message.contains("not found")
+    {
+        {
             let bare = name.rsplit('.').next().unwrap_or(&name).to_string();
             if message.contains("quoted file path") {
                 return None;

@@ -50,7 +50,7 @@ impl SessionOptions {
             demo_rows: None,
             models: PathBuf::from("segql_models"),
             progress: false,
-            format: PrintFormat::Automatic,
+            format: PrintFormat::Table,
             maxrows: MaxRows::Limited(40),
             quiet: false,
             color: false,
