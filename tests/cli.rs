@@ -65,7 +65,11 @@ fn assert_snapshot(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("missing snapshot {}", path.display()));
-    assert_eq!(actual, expected.trim_end_matches('\n'), "snapshot {name}");
+    assert_eq!(
+        actual.trim_end_matches('\n'),
+        expected.trim_end_matches('\n'),
+        "snapshot {name}"
+    );
 }
 
 const ORDERS: &str = "tests/fixtures/shell/orders.csv";
