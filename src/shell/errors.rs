@@ -44,28 +44,26 @@ fn hint(message: &str, ctx: &SessionContext) -> Option<String> {
     if let Some(name) = quoted_after(message, "table '")
         && message.contains("not found")
     {
-        {
-            let bare = name.rsplit('.').next().unwrap_or(&name).to_string();
-            if message.contains("quoted file path") {
-                return None;
-            }
-            if looks_like_path(&bare) || looks_like_path(&name) {
-                return Some(format!(
-                    "no readable file at '{name}'; paths are relative to {}",
-                    std::env::current_dir()
-                        .map(|d| d.display().to_string())
-                        .unwrap_or_else(|_| "the working directory".into())
-                ));
-            }
-            let tables = table_names(ctx);
-            return Some(match close_matches(&bare, &tables) {
+        let bare = name.rsplit('.').next().unwrap_or(&name).to_string();
+        if message.contains("quoted file path") {
+            return None;
+        }
+        if looks_like_path(&bare) || looks_like_path(&name) {
+            return Some(format!(
+                "no readable file at '{name}'; paths are relative to {}",
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|_| "the working directory".into())
+            ));
+        }
+        let tables = table_names(ctx);
+        return Some(match close_matches(&bare, &tables) {
                 matches if !matches.is_empty() => format!("did you mean {}?", matches.join(" or ")),
                 _ if tables.is_empty() => {
                     "no tables are registered; pass files on the command line (segql sales.parquet) or quote a path: rfm('sales.parquet')".to_string()
                 }
                 _ => format!("the tables are: {}  (\\d lists them)", tables.join(", ")),
             });
-        }
     }
     for prefix in ["table function '", "Invalid function '"] {
         if let Some(name) = quoted_after(message, prefix) {
