@@ -32,6 +32,8 @@ pub mod planner;
 pub mod reference;
 pub mod rfm;
 pub mod script;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "shell")]
 pub mod shell;
 

@@ -112,6 +112,87 @@ enum Action {
     },
     /// Print the SQL function reference (Markdown, as in README.md).
     Reference,
+    /// Serve the tables and segql's functions over the Postgres wire protocol (psql, psycopg,
+    /// SQLAlchemy, Superset, Metabase...).
+    #[cfg(feature = "server")]
+    Serve(Box<ServeArgs>),
+}
+
+/// `segql serve` options.
+#[cfg(feature = "server")]
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Files or directories to serve as tables, named after the file stem.
+    files: Vec<PathBuf>,
+    /// Address to listen on; any non-loopback address needs users (--users or SEGQL_USER).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(long, default_value_t = 5432)]
+    port: u16,
+    /// Serve every CSV/Parquet/JSON file directly under DIR as a table; quoted file paths in
+    /// queries may name files under DIR and nothing else.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Also serve the built-in demo transactions as table `sales`.
+    #[arg(long)]
+    demo: bool,
+    /// The model store directory.
+    #[arg(long, default_value = "segql_models")]
+    models: PathBuf,
+    /// Users allowed in, one `user:password` per line (SCRAM-SHA-256). Without it,
+    /// SEGQL_USER and SEGQL_PASSWORD name one user; with neither, clients log in without a
+    /// password, which is only allowed on loopback.
+    #[arg(long, value_name = "FILE")]
+    users: Option<PathBuf>,
+    /// PEM certificate (chain) for TLS; the server will not start if it cannot use it.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Refuse clients that do not use TLS.
+    #[arg(long)]
+    require_tls: bool,
+    /// Refuse model writes too (kmeans_fit(..., model => ...) and drop_model).
+    #[arg(long)]
+    read_only: bool,
+    /// Memory one query may use before spilling to disk or failing (e.g. 512MiB, 2GiB).
+    #[arg(long, default_value = "2GiB", value_parser = segql::server::parse_size)]
+    memory_limit: usize,
+    /// Longest a statement may run (e.g. 30s, 5min; 0 for no limit). Clients may lower it
+    /// with SET statement_timeout.
+    #[arg(long, default_value = "5min", value_parser = segql::server::parse_timeout)]
+    statement_timeout: std::time::Duration,
+    /// Most clients connected at once.
+    #[arg(long, default_value_t = 64)]
+    max_connections: usize,
+    /// Longest statement text accepted (e.g. 1MiB).
+    #[arg(long, default_value = "1MiB", value_parser = segql::server::parse_size)]
+    max_query_bytes: usize,
+}
+
+#[cfg(feature = "server")]
+impl ServeArgs {
+    fn options(self) -> segql::server::ServeOptions {
+        segql::server::ServeOptions {
+            host: self.host,
+            port: self.port,
+            files: self.files,
+            data: self.data,
+            demo_rows: self.demo.then_some(DEMO_ROWS),
+            models: self.models,
+            users_file: self.users,
+            tls_cert: self.tls_cert,
+            tls_key: self.tls_key,
+            require_tls: self.require_tls,
+            read_only: self.read_only,
+            memory_limit: self.memory_limit,
+            statement_timeout: Some(self.statement_timeout).filter(|t| !t.is_zero()),
+            max_connections: self.max_connections.max(1),
+            max_query_bytes: self.max_query_bytes,
+        }
+    }
 }
 
 #[tokio::main]
@@ -147,6 +228,16 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Some(Action::Reference) => {
             print!("{}", segql::reference::markdown());
             return Ok(Outcome::Completed);
+        }
+        #[cfg(feature = "server")]
+        Some(Action::Serve(args)) => {
+            return match segql::server::serve(&args.options()).await {
+                Ok(()) => Ok(Outcome::Completed),
+                Err(e) => {
+                    eprintln!("segql serve: {e}");
+                    Ok(Outcome::Failed)
+                }
+            };
         }
         Some(Action::Demo { rows, models }) => {
             let options = SessionOptions {
