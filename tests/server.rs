@@ -149,7 +149,6 @@ fn client_as(
             password,
         ])
         .args(extra)
-        .env("PGSSLROOTCERT", "system")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();

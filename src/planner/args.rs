@@ -390,6 +390,13 @@ fn constant_arg(
         .simplify(planned)
         .map_err(|e| wrong(&format!(" ({})", first_line(&e.to_string()))))?;
     let Expr::Literal(value, _) = folded else {
+        if matches!(folded, Expr::Placeholder(_)) {
+            return Err(wrong(
+                " (a bound parameter): table function arguments are planned before parameters \
+                 are bound, so write the value into the SQL text (psycopg: sql.Literal or a \
+                 ClientCursor)",
+            ));
+        }
         return Err(wrong(" (not a constant)"));
     };
     if value.is_null() {

@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::prelude::SessionContext;
-use datafusion_postgres::{DfSessionService, Parser};
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::{DfSessionService, Parser, QueryHook};
 use futures::Sink;
 use pgwire::api::auth::noop::NoopStartupHandler;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
@@ -29,6 +32,7 @@ use tokio::sync::watch;
 
 use super::limits::{QueryGuard, guard_response, query_too_long};
 use super::sandbox::check_sql;
+use super::savepoints::SavepointHook;
 use super::users::Users;
 
 /// What every connection shares.
@@ -66,7 +70,13 @@ impl ConnectionHandlers {
         admitted: bool,
         closed: watch::Receiver<bool>,
     ) -> Self {
-        let inner = Arc::new(DfSessionService::new(ctx));
+        let hooks: Vec<Arc<dyn QueryHook>> = vec![
+            Arc::new(SavepointHook),
+            Arc::new(CursorStatementHook),
+            Arc::new(SetShowHook),
+            Arc::new(TransactionStatementHook),
+        ];
+        let inner = Arc::new(DfSessionService::new_with_hooks(ctx, hooks));
         let parser = Arc::new(SandboxParser {
             inner: inner.query_parser(),
             max_query_bytes: shared.max_query_bytes,
@@ -200,7 +210,8 @@ impl StartupHandler for Startup {
     }
 }
 
-/// Logs each error sent to a client on the server's standard error.
+/// Logs each error sent to a client on the server's standard error, and names the user in a
+/// failed login as Postgres does (pgwire's SCRAM check does not know it).
 struct LogErrors;
 
 impl ErrorHandler for LogErrors {
@@ -213,6 +224,12 @@ impl ErrorHandler for LogErrors {
             .get("user")
             .map(String::as_str)
             .unwrap_or("-");
+        if matches!(error, PgWireError::InvalidPassword(_)) {
+            *error = fatal(
+                "28P01",
+                format!("password authentication failed for user \"{user}\""),
+            );
+        }
         eprintln!(
             "segql serve: {} ({user}): {}",
             client.socket_addr(),

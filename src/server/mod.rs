@@ -20,6 +20,7 @@ pub mod limits;
 pub mod listener;
 pub mod options;
 pub mod sandbox;
+pub mod savepoints;
 pub mod tls;
 pub mod users;
 
