@@ -89,6 +89,7 @@ fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
     let sink = Arc::clone(&log);
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push_str(&format!("{line}\n"));
             if let Some(rest) = line.split("listening on ").nth(1) {
                 let address = rest.split(';').next().unwrap_or_default();
                 let port = address
@@ -97,9 +98,6 @@ fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
                     .and_then(|p| p.parse::<u16>().ok());
                 let _ = port_tx.send(port);
             }
-            let mut log = sink.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
         }
     });
     let port = match port_rx.recv_timeout(Duration::from_secs(120)) {

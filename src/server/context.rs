@@ -7,12 +7,10 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::Result;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
@@ -68,7 +66,10 @@ impl Contexts {
             crate::demo::register_demo_table(&ctx, "sales", rows)?;
         }
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider).map_err(|e| *e)?;
-        ctx.register_udf(version_udf());
+        for function in super::catalog_functions::catalog_functions() {
+            ctx.register_udf(function);
+        }
+        ctx.register_udf(super::regtype::to_regtype_udf(&ctx).await?);
         let mut tables = ctx
             .catalog(DATABASE)
             .and_then(|c| c.schema("public"))
@@ -97,25 +98,6 @@ impl Contexts {
             .build();
         Ok(Arc::new(SessionContext::new_with_state(state)))
     }
-}
-
-/// `version()` as Postgres words it, which drivers parse (SQLAlchemy reads the major and
-/// minor number after "PostgreSQL"): `PostgreSQL 16.6 (segql 0.1.0 on Apache DataFusion 55.2.0)`.
-fn version_udf() -> ScalarUDF {
-    let text = format!(
-        "PostgreSQL 16.6 (segql {} on Apache DataFusion {})",
-        env!("CARGO_PKG_VERSION"),
-        datafusion::DATAFUSION_VERSION
-    );
-    create_udf(
-        "version",
-        vec![],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(move |_: &[ColumnarValue]| {
-            Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(text.clone()))))
-        }),
-    )
 }
 
 /// The data files (or directories of them) directly under `dir`, sorted; other entries are

@@ -31,8 +31,10 @@ use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio::sync::watch;
 
 use super::limits::{QueryGuard, guard_response, query_too_long};
+use super::parameters::{keep_declared_parameters, type_cast_placeholders};
 use super::sandbox::check_sql;
 use super::savepoints::SavepointHook;
+use super::sql_compat::rewrite_for_datafusion;
 use super::users::Users;
 
 /// What every connection shares.
@@ -281,7 +283,18 @@ impl QueryParser for SandboxParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         self.admit(sql)?;
-        self.inner.parse_sql(client, sql, types).await
+        let rewritten = rewrite_for_datafusion(sql);
+        let sql = rewritten.as_deref().unwrap_or(sql);
+        let parsed = self.inner.parse_sql(client, sql, types).await?;
+        Ok(match parsed {
+            Some((text, Some((statement, plan)))) => {
+                let plan = type_cast_placeholders(plan)
+                    .and_then(|plan| keep_declared_parameters(plan, types))
+                    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+                Some((text, Some((statement, plan))))
+            }
+            other => other,
+        })
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
@@ -315,6 +328,8 @@ impl SimpleQueryHandler for QueryService {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         self.parser.admit(query)?;
+        let rewritten = rewrite_for_datafusion(query);
+        let query = rewritten.as_deref().unwrap_or(query);
         let mut guard =
             QueryGuard::start(client, self.shared.statement_timeout, self.closed.clone());
         let responses = tokio::select! {

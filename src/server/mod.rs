@@ -13,14 +13,18 @@
 //! SELECT segment, label, count(*) FROM assign_segment('rfm_k4', rfm(sales)) GROUP BY 1, 2;
 //! ```
 
+pub mod catalog_functions;
 pub mod context;
 pub mod error;
 pub mod handlers;
 pub mod limits;
 pub mod listener;
 pub mod options;
+pub mod parameters;
+pub mod regtype;
 pub mod sandbox;
 pub mod savepoints;
+pub mod sql_compat;
 pub mod tls;
 pub mod users;
 

@@ -92,10 +92,12 @@ def sqlalchemy_inspect():
     assert isinstance(columns["amount"], sqlalchemy.Float), columns
     assert "public" in inspector.get_schema_names()
     # What Superset asks of every table it adds as a dataset.
-    inspector.get_pk_constraint("orders")
-    inspector.get_foreign_keys("orders")
-    inspector.get_indexes("orders")
-    inspector.get_view_names()
+    assert inspector.get_pk_constraint("orders")["constrained_columns"] == []
+    assert inspector.get_foreign_keys("orders") == []
+    assert inspector.get_indexes("orders") == []
+    assert inspector.get_unique_constraints("orders") == []
+    assert inspector.get_view_names() == []
+    assert inspector.get_table_comment("orders") == {"text": None}
     with eng.connect() as conn:
         version = conn.execute(sqlalchemy.text("SELECT version()")).scalar()
         assert version, version
