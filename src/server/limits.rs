@@ -62,7 +62,7 @@ impl StopReason {
 pub struct QueryGuard {
     deadline: Option<(Instant, Duration)>,
     closed: watch::Receiver<bool>,
-    handle: Option<Arc<Arc<ConnectionHandle>>>,
+    handle: Option<Arc<ConnectionHandle>>,
     cancel: Option<oneshot::Receiver<()>>,
 }
 
@@ -99,7 +99,11 @@ impl QueryGuard {
         Self {
             deadline: timeout.map(|t| (Instant::now() + t, t)),
             closed,
-            handle: client.session_extensions().get::<Arc<ConnectionHandle>>(),
+            // pgwire keeps the handle as an `Arc<ConnectionHandle>` extension.
+            handle: client
+                .session_extensions()
+                .get::<Arc<ConnectionHandle>>()
+                .map(|shared| Arc::clone(shared.as_ref())),
             cancel: None,
         }
     }
