@@ -213,6 +213,35 @@ fn psql_reads_hand_computed_rfm() {
         &server,
     );
     assert_eq!(out.trim(), "1,1,2,40.0\n2,3,1,5.5\n3,4,1,120.0");
+    // A struct (here the rfm aggregate's) arrives as columns, not as a record.
+    let spread = ok(
+        &psql(
+            &server,
+            PASSWORD,
+            &[
+                "-A",
+                "-F",
+                ",",
+                "-c",
+                "SELECT customer_id, rfm(order_date, amount, TIMESTAMP '2024-01-06', order_id) AS r \
+                 FROM orders GROUP BY 1 ORDER BY 1",
+            ],
+        ),
+        &server,
+    );
+    let mut lines = spread.lines();
+    assert_eq!(
+        lines.next(),
+        Some("customer_id,r_recency_days,r_frequency,r_monetary,r_first_purchase,r_last_purchase")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("1,1,2,40.0,2024-01-01 00:00:00.000000,2024-01-05 00:00:00.000000")
+    );
+    assert_eq!(
+        lines.nth(1),
+        Some("3,4,1,120.0,2024-01-02 00:00:00.000000,2024-01-02 00:00:00.000000")
+    );
     let tables = ok(&psql(&server, PASSWORD, &["-c", "\\dt"]), &server);
     assert!(
         tables.contains("orders") && tables.contains("sales"),

@@ -7,7 +7,11 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::common::DataFusionError;
+use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
+use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
@@ -28,8 +32,10 @@ use pgwire::api::{
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use pgwire::types::format::FormatOptions;
 use tokio::sync::watch;
 
+use super::flatten::flatten_struct_columns;
 use super::limits::{QueryGuard, guard_response, query_too_long};
 use super::parameters::{keep_declared_parameters, type_cast_placeholders};
 use super::sandbox::check_sql;
@@ -78,13 +84,19 @@ impl ConnectionHandlers {
             Arc::new(SetShowHook),
             Arc::new(TransactionStatementHook),
         ];
-        let inner = Arc::new(DfSessionService::new_with_hooks(ctx, hooks));
+        let inner = Arc::new(DfSessionService::new_with_hooks(
+            Arc::clone(&ctx),
+            hooks.clone(),
+        ));
         let parser = Arc::new(SandboxParser {
             inner: inner.query_parser(),
             max_query_bytes: shared.max_query_bytes,
         });
         let service = Arc::new(QueryService {
             inner,
+            ctx,
+            hooks,
+            sql_parser: PostgresCompatibilityParser::new(),
             parser,
             shared: Arc::clone(&shared),
             closed,
@@ -290,6 +302,7 @@ impl QueryParser for SandboxParser {
             Some((text, Some((statement, plan)))) => {
                 let plan = type_cast_placeholders(plan)
                     .and_then(|plan| keep_declared_parameters(plan, types))
+                    .and_then(flatten_struct_columns)
                     .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
                 Some((text, Some((statement, plan))))
             }
@@ -310,12 +323,57 @@ impl QueryParser for SandboxParser {
     }
 }
 
-/// Runs a connection's statements through datafusion-postgres, guarded.
+/// Runs a connection's statements through datafusion-postgres, guarded. Simple-protocol
+/// statements are planned here (with datafusion-postgres's parser, hooks and encoder) so that
+/// struct columns can be spread before the row description is sent.
 pub struct QueryService {
     inner: Arc<DfSessionService>,
+    ctx: Arc<SessionContext>,
+    hooks: Vec<Arc<dyn QueryHook>>,
+    sql_parser: PostgresCompatibilityParser,
     parser: Arc<SandboxParser>,
     shared: Arc<Shared>,
     closed: watch::Receiver<bool>,
+}
+
+impl QueryService {
+    /// Plan each statement of a simple query: a hook's answer, or a DataFrame with its struct
+    /// columns spread, encoded as text.
+    async fn plan_simple<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let api = |e: DataFusionError| PgWireError::ApiError(Box::new(e));
+        let statements = self
+            .sql_parser
+            .parse(query)
+            .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let mut responses = Vec::with_capacity(statements.len());
+        'statements: for statement in statements {
+            for hook in &self.hooks {
+                if let Some(answer) = hook
+                    .handle_simple_query(&statement, &self.ctx, client)
+                    .await
+                {
+                    responses.push(answer?);
+                    continue 'statements;
+                }
+            }
+            let frame = self.ctx.sql(&statement.to_string()).await.map_err(api)?;
+            let (state, plan) = frame.into_parts();
+            let frame = DataFrame::new(state, flatten_struct_columns(plan).map_err(api)?);
+            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+            let encoded = encode_dataframe(frame, &Format::UnifiedText, Some(options)).await?;
+            responses.push(Response::Query(encoded));
+        }
+        Ok(responses)
+    }
 }
 
 #[async_trait]
@@ -333,7 +391,7 @@ impl SimpleQueryHandler for QueryService {
         let mut guard =
             QueryGuard::start(client, self.shared.statement_timeout, self.closed.clone());
         let responses = tokio::select! {
-            responses = SimpleQueryHandler::do_query(self.inner.as_ref(), client, query) => responses?,
+            responses = self.plan_simple(client, query) => responses?,
             reason = guard.stopped() => return Err(reason.to_error()),
         };
         Ok(responses

@@ -16,6 +16,7 @@
 pub mod catalog_functions;
 pub mod context;
 pub mod error;
+pub mod flatten;
 pub mod handlers;
 pub mod limits;
 pub mod listener;

@@ -86,7 +86,8 @@ fn arrow_type(declared: Option<&Type>) -> DataType {
     }
 }
 
-fn is_query(plan: &LogicalPlan) -> bool {
+/// Whether `plan` is a query (rows out), not DDL, `EXPLAIN` or a statement.
+pub fn is_query(plan: &LogicalPlan) -> bool {
     matches!(
         plan,
         LogicalPlan::Projection(_)

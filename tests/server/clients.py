@@ -65,6 +65,10 @@ def psycopg_parameters():
                              "ORDER BY 1", (threshold,), prepare=True)
                 assert [r[0] for r in bcur.fetchall()] == expected
         # Segments, labels and scores arrive typed, not as records.
+        # A struct made by the query arrives as typed columns (extended protocol here).
+        cur = conn.execute("SELECT named_struct('n', 1, 'label', %s::VARCHAR) AS s", ("x",))
+        assert [(d.name, d.type_code) for d in cur.description] == [("s_n", INT8), ("s_label", TEXT)]
+        assert cur.fetchall() == [(1, "x")]
         # Table function arguments are planned before binding: a parameter there is a clear
         # error, and client-side binding (a ClientCursor) is the way to pass them.
         expect_error(lambda: conn.execute("SELECT * FROM kmeans_fit(rfm(sales), %s)", (3,)),
