@@ -1,5 +1,6 @@
 //! The `segql` command: an SQL shell for customer segmentation over CSV/Parquet/JSON files or
-//! the built-in demo data, and the generator of demo transaction files.
+//! the built-in demo data, a Postgres-protocol server for BI tools, and the generator of demo
+//! transaction files.
 //!
 //! ```text
 //! segql demo                                   # the whole segmentation of demo transactions
@@ -7,6 +8,7 @@
 //! segql --demo -f sql/01_rfm.sql               # a script over the demo data
 //! segql sales.parquet -c 'SELECT * FROM rfm(sales) LIMIT 10' --format csv
 //! segql generate --rows 10000000 --out tx.parquet
+//! segql serve --data demo/ --users users.txt     # Postgres wire protocol for BI tools
 //! ```
 
 use std::io::IsTerminal;
