@@ -90,6 +90,47 @@ fn readline_error(e: ReadlineError) -> DataFusionError {
     DataFusionError::Execution(format!("the prompt failed: {e}"))
 }
 
+/// Ctrl-C while a statement runs. The handler is installed once, when the prompt opens: a
+/// handler installed only when the statement's future is first polled came too late when
+/// planning kept the first poll busy, and the default action killed the shell.
+struct Interrupts {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    fn new() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signal = signal(SignalKind::interrupt()).map_err(|e| {
+                DataFusionError::Execution(format!("cannot listen for Ctrl-C: {e}"))
+            })?;
+            Ok(Self { signal })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Forget a Ctrl-C that arrived between statements.
+    fn clear(&mut self) {
+        #[cfg(unix)]
+        while let Some(Some(())) = futures::FutureExt::now_or_never(self.signal.recv()) {}
+    }
+
+    /// The next Ctrl-C.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            self.signal.recv().await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 /// Run the prompt until `\q` or Ctrl-D.
 pub async fn run_repl(session: &mut ShellSession) -> Result<()> {
     let names = Arc::new(RwLock::new(Names::default()));
@@ -108,6 +149,7 @@ pub async fn run_repl(session: &mut ShellSession) -> Result<()> {
         "segql {}: customer segmentation in SQL. \\? for help, \\h for segql's functions, \\q to quit.",
         env!("CARGO_PKG_VERSION")
     );
+    let mut interrupts = Interrupts::new()?;
     loop {
         let refreshed = Names::read(&session.ctx).await;
         if let Ok(mut current) = names.write() {
@@ -125,13 +167,14 @@ pub async fn run_repl(session: &mut ShellSession) -> Result<()> {
             Ok(line) => {
                 let _ = editor.add_history_entry(line.trim_end());
                 for statement in split_statements(&line) {
+                    interrupts.clear();
                     tokio::select! {
                         result = execute_and_print(session, &statement) => {
                             if let Err(e) = result {
                                 eprintln!("{}", describe_error(&e, &session.ctx));
                             }
                         }
-                        _ = tokio::signal::ctrl_c() => {
+                        _ = interrupts.next() => {
                             eprintln!("^C: statement cancelled");
                             break;
                         }
