@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One command: the peers' venv, a release build of segql, the data, the runs, BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x benchmarks/.venv/bin/python ] || ! cmp -s benchmarks/requirements.txt benchmarks/.venv/.requirements; then
+  python3 -m venv benchmarks/.venv
+  benchmarks/.venv/bin/pip install -q --disable-pip-version-check -r benchmarks/requirements.txt
+  cp benchmarks/requirements.txt benchmarks/.venv/.requirements
+fi
+cargo build --release --bin segql --example bench_rfm
+benchmarks/.venv/bin/python benchmarks/run.py "$@"
