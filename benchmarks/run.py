@@ -4,8 +4,9 @@ process for its peak RSS), and write BENCHMARKS.md.
 
     bash benchmarks/run.sh [--rows 1000000,10000000] [--repeat 3]
 
-Rows measured so far: rfm() over Parquet against DuckDB and Polars. (Issue 6 adds the
-K-Means, whole-job, CSV, scaling and scoring rows.)
+Rows measured so far: rfm() over Parquet against DuckDB and Polars; kmeans_fit on the RFM
+table against scikit-learn (lloyd and elkan, 1 and 2 threads); the whole job against DuckDB's
+RFM handed to scikit-learn. (Still to come: CSV, scaling to 100M rows, scoring.)
 """
 
 import argparse
@@ -22,6 +23,32 @@ DATA = ROOT / "benchmarks" / ".data"
 SEGQL = ROOT / "target" / "release" / "segql"
 BENCH_RFM = ROOT / "target" / "release" / "examples" / "bench_rfm"
 PY = sys.executable
+
+
+def time_process(command, repeat):
+    """Wall time (median after one warm-up) and peak RSS of a whole process; its last stdout."""
+    import time
+    times, rss, out = [], 0.0, ""
+    for run in range(repeat + 1):
+        began = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        stdout = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        took = time.perf_counter() - began
+        if child.returncode != 0:
+            raise RuntimeError(f"{command} failed with {child.returncode}")
+        if run > 0:
+            times.append(took)
+        rss = max(rss, usage.ru_maxrss / 1024)
+        out = stdout
+    return statistics.median(times), rss, out
+
+
+def segql_scalar(command, repeat):
+    median, rss, out = time_process(command, repeat)
+    value = float(out.strip().splitlines()[-1])
+    return median, rss, value
 
 
 def run_json(command):
@@ -59,6 +86,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", default="1000000,10000000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--k", type=lambda v: [int(x) for x in v.split(",")], default=[3, 8])
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
     results = []
@@ -75,6 +103,40 @@ def main():
             r["rows_in"] = rows
             results.append(r)
             print(json.dumps(r), flush=True)
+        rfm_table = DATA / f"rfm_{rows}.parquet"
+        if not rfm_table.exists():
+            subprocess.run([str(SEGQL), "-q", "-c",
+                            f"COPY (SELECT recency_days, frequency, monetary FROM rfm('{rel}')) "
+                            f"TO '{rfm_table}' STORED AS PARQUET"], check=True, cwd=ROOT,
+                           stdout=subprocess.DEVNULL)
+        for k in args.k:
+            fit = (f"SELECT sum(sse) FROM kmeans_fit((SELECT CAST(recency_days AS DOUBLE) AS r, "
+                   f"ln(1 + frequency) AS f, ln(1 + greatest(monetary, 0)) AS m "
+                   f"FROM '{rfm_table}'), {k}, transform => 'none', seed => 0)")
+            median, rss, inertia = segql_scalar(
+                [str(SEGQL), "-q", "--format", "csv", "-c", fit], args.repeat)
+            r = dict(task="kmeans", engine="segql", k=k, median_s=median, peak_rss_mib=rss,
+                     inertia=inertia, rows_in=rows)
+            results.append(r)
+            print(json.dumps(r), flush=True)
+            for algorithm in ["lloyd", "elkan"]:
+                for threads in [1, 2]:
+                    r = run_json([PY, "benchmarks/peers.py", "kmeans", str(rfm_table), "--k", str(k),
+                                  "--algorithm", algorithm, "--threads", str(threads),
+                                  "--repeat", str(args.repeat)])
+                    r["rows_in"] = rows
+                    results.append(r)
+                    print(json.dumps(r), flush=True)
+        job = f"SELECT sum(sse) FROM kmeans_fit(rfm('{rel}'), 3)"
+        median, rss, inertia = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", job], args.repeat)
+        r = dict(task="job", engine="segql", k=3, median_s=median, peak_rss_mib=rss, rows_in=rows)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+        r = run_json([PY, "benchmarks/peers.py", "job", rel, "--k", "3", "--threads", "2",
+                      "--repeat", str(args.repeat)])
+        r["rows_in"] = rows
+        results.append(r)
+        print(json.dumps(r), flush=True)
     write_report(results, args.out)
 
 
@@ -93,7 +155,8 @@ def write_report(results, out):
     ]
     by_rows = {}
     for r in results:
-        by_rows.setdefault(r["rows_in"], []).append(r)
+        if r["task"] == "rfm":
+            by_rows.setdefault(r["rows_in"], []).append(r)
     for rows, rs in by_rows.items():
         peers = [r for r in rs if r["engine"] != "segql"]
         best = min(r["median_s"] for r in peers)
@@ -108,6 +171,33 @@ def write_report(results, out):
                          f"| {rows:,} | {name} | {r['median_s']:.3f} s | | {ratio} |")
         lines.append(f"| {rows:,} | **segql (median of its runs) / best peer** | | | "
                      f"**{seg_median / best:.2f}** |")
+    lines += ["", "## kmeans_fit on the RFM table (n_init = 10, seed 0)", "",
+              "Whole segql process (reads the RFM Parquet file) against scikit-learn's fit alone "
+              "(features prepared beforehand, BLAS limited to 1 thread).", "",
+              "| rows | k | engine | median | peak RSS | inertia | segql / best peer |",
+              "|---:|---:|---|---:|---:|---:|---:|"]
+    fits = {}
+    for r in results:
+        if r["task"] == "kmeans":
+            fits.setdefault((r["rows_in"], r["k"]), []).append(r)
+    for (rows, k), rs in fits.items():
+        best = min(r["median_s"] for r in rs if r["engine"] != "segql")
+        for r in rs:
+            ratio = f"{r['median_s'] / best:.2f}" if r["engine"] == "segql" else ""
+            lines.append(f"| {rows:,} | {k} | {r['engine']} | {r['median_s']:.3f} s | "
+                         f"{r['peak_rss_mib']:.0f} MiB | {r['inertia']:.2f} | {ratio} |")
+    lines += ["", "## The whole job: transactions to segments (k = 3)", "",
+              "| rows | engine | median | peak RSS | segql / peer |", "|---:|---|---:|---:|---:|"]
+    jobs = {}
+    for r in results:
+        if r["task"] == "job":
+            jobs.setdefault(r["rows_in"], []).append(r)
+    for rows, rs in jobs.items():
+        peer = min(r["median_s"] for r in rs if r["engine"] != "segql")
+        for r in rs:
+            ratio = f"{r['median_s'] / peer:.2f}" if r["engine"] == "segql" else ""
+            lines.append(f"| {rows:,} | {r['engine']} | {r['median_s']:.3f} s | "
+                         f"{r['peak_rss_mib']:.0f} MiB | {ratio} |")
     Path(out).write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 
