@@ -74,17 +74,22 @@ impl Default for ServeOptions {
     }
 }
 
-/// Parse a size such as `512MiB`, `2GB`, `1g` or `1048576` (bytes).
-pub fn parse_size(text: &str) -> Result<usize, String> {
+/// `"1.5 KiB"` → `(1.5, "kib")`: the leading number and the lower-cased unit after it.
+fn number_and_unit(text: &str) -> Option<(f64, String)> {
     let trimmed = text.trim();
     let split = trimmed
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size (expected e.g. 512MiB, 2GiB or 1048576)"))?;
-    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let value = number.parse().ok()?;
+    Some((value, unit.trim().to_ascii_lowercase()))
+}
+
+/// Parse a size such as `512MiB`, `2GB`, `1g` or `1048576` (bytes).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let (value, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("'{text}' is not a size (expected e.g. 512MiB, 2GiB or 1048576)"))?;
+    let scale: f64 = match unit.as_str() {
         "" | "b" => 1.0,
         "k" | "kb" | "kib" => 1024.0,
         "m" | "mb" | "mib" => 1024.0 * 1024.0,
@@ -108,15 +113,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 /// Parse a duration such as `300s`, `5min`, `1500ms`, `1h` or `0` (zero: no limit), as
 /// Postgres writes `statement_timeout`; a bare number is milliseconds, as in Postgres.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration (expected e.g. 30s, 5min or 0)"))?;
-    let millis = match unit.trim().to_ascii_lowercase().as_str() {
+    let (value, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("'{text}' is not a duration (expected e.g. 30s, 5min or 0)"))?;
+    let millis = match unit.as_str() {
         "" | "ms" => value,
         "s" | "sec" => value * 1e3,
         "min" | "m" => value * 60e3,
