@@ -14,8 +14,10 @@ pub mod kmeans_fit;
 pub mod kmeans_fit_exec;
 pub mod rfm;
 pub mod rfm_aggregate;
+pub mod rfm_measures_groups;
 pub mod segql_check_finite;
 pub mod segql_models;
+pub mod segql_rfm_measures;
 pub mod segql_timestamp;
 
 use std::sync::{Arc, LazyLock};
@@ -67,7 +69,7 @@ pub fn scalar_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<ScalarUDF>> {
 
 /// Every segql aggregate function.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    vec![rfm_aggregate::udaf()]
+    vec![rfm_aggregate::udaf(), segql_rfm_measures::udaf()]
 }
 
 /// The section segql's functions are documented under.
@@ -104,5 +106,6 @@ pub fn expression_docs() -> Vec<(&'static str, &'static Documentation)> {
         (drop_model::NAME, &*drop_model::DOC),
         (segql_timestamp::NAME, &*segql_timestamp::DOC),
         (segql_check_finite::NAME, &*segql_check_finite::DOC),
+        (segql_rfm_measures::NAME, &*segql_rfm_measures::DOC),
     ]
 }

@@ -2,4 +2,5 @@
 //! map to segment names. The SQL function lives in [`crate::functions::rfm`].
 
 pub mod columns;
+pub mod distinct;
 pub mod segments;
