@@ -246,6 +246,59 @@ impl Data<'_> {
         &self.x[i * self.d..(i + 1) * self.d]
     }
 
+    /// Apply `work` to every chunk of rows and its slices of three per-row arrays, in
+    /// parallel, returning the results in chunk order.
+    fn update_chunks<T: Send>(
+        &self,
+        labels: &mut [usize],
+        upper: &mut [f64],
+        lower: &mut [f64],
+        work: &(impl Fn(usize, &mut [usize], &mut [f64], &mut [f64]) -> T + Sync),
+    ) -> Vec<T> {
+        let chunks: Vec<_> = labels
+            .chunks_mut(CHUNK)
+            .zip(upper.chunks_mut(CHUNK))
+            .zip(lower.chunks_mut(CHUNK))
+            .enumerate()
+            .map(|(c, ((l, u), w))| (c, l, u, w))
+            .collect();
+        let count = chunks.len();
+        let threads = self.threads.min(count).max(1);
+        if threads == 1 {
+            return chunks
+                .into_iter()
+                .map(|(c, l, u, w)| work(c * CHUNK, l, u, w))
+                .collect();
+        }
+        let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            shares[i % threads].push(chunk);
+        }
+        let mut slots: Vec<Option<T>> = (0..count).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .map(|share| {
+                    scope.spawn(move || {
+                        share
+                            .into_iter()
+                            .map(|(c, l, u, w)| (c, work(c * CHUNK, l, u, w)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for handle in handles {
+                for (c, value) in handle.join().expect("k-means worker does not panic") {
+                    slots[c] = Some(value);
+                }
+            }
+        });
+        slots
+            .into_iter()
+            .map(|s| s.expect("every chunk computed"))
+            .collect()
+    }
+
     /// Apply `work` to every chunk of rows, in parallel, returning the results in chunk order.
     fn map_chunks<T: Send>(&self, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
         let chunks = self.n.div_ceil(CHUNK);
@@ -444,6 +497,14 @@ fn assign(data: &Data<'_>, centers: &Array2<f64>) -> Pass {
     pass
 }
 
+/// Lloyd's iterations, with Hamerly's bounds to skip distance computations.
+///
+/// Every point keeps an upper bound on the distance to its centre and a lower bound on the
+/// distance to any other centre. When the centres move, the bounds move by at most the shifts;
+/// a point whose upper bound stays below both its lower bound and half the distance from its
+/// centre to the nearest other centre cannot change cluster, and costs no distance at all.
+/// The labels are exactly Lloyd's (the bounds only skip work whose outcome is known), and the
+/// cluster sums are added in the same chunk order, so the result does not depend on threads.
 fn lloyd(
     data: &Data<'_>,
     mut centers: Array2<f64>,
@@ -452,37 +513,49 @@ fn lloyd(
     watch: &Watch<'_>,
 ) -> Result<KMeansFit, KMeansError> {
     let (k, d) = centers.dim();
-    let mut previous: Option<Vec<usize>> = None;
+    let mut state = Bounds::new(data.n);
+    let mut parts = state.update(data, &centers, None);
+    let mut changed = true;
     let mut n_iter = 0;
-    for _ in 0..max_iter {
+    for first in (0..max_iter).map(|i| i == 0) {
         n_iter += 1;
-        let pass = assign(data, &centers);
-        watch.step(n_iter, || pass.distances.iter().sum())?;
+        let (sums, counts) = combine(&parts, k, d);
+        if watch.monitor.wants_progress() {
+            let pass = assign(data, &centers);
+            watch.step(n_iter, || pass.distances.iter().sum())?;
+        } else {
+            watch.step(n_iter, || 0.0)?;
+        }
         let mut next = Array2::zeros((k, d));
         for c in 0..k {
-            if pass.counts[c] > 0 {
+            if counts[c] > 0 {
                 for j in 0..d {
-                    next[[c, j]] = pass.sums[c * d + j] / pass.counts[c] as f64;
+                    next[[c, j]] = sums[c * d + j] / counts[c] as f64;
                 }
             }
         }
-        relocate_empty_clusters(data, &pass, &mut next);
-        let shift: f64 = (0..k)
+        if counts.contains(&0) {
+            relocate_empty_clusters(data, &assign(data, &centers), &mut next);
+        }
+        let moves: Vec<f64> = (0..k)
             .map(|c| {
                 squared_distance(
                     next.row(c).as_slice().unwrap_or(&[]),
                     centers.row(c).as_slice().unwrap_or(&[]),
                 )
             })
-            .sum();
-        let unchanged = previous.as_ref() == Some(&pass.labels);
+            .collect();
+        let shift: f64 = moves.iter().sum();
+        let unchanged = !first && !changed;
         centers = next;
-        previous = Some(pass.labels);
         if unchanged || shift <= tol {
             break;
         }
+        let moves: Vec<f64> = moves.iter().map(|m| m.sqrt()).collect();
+        parts = state.update(data, &centers, Some(&moves));
+        changed = parts.iter().any(|p| p.changed);
     }
-    // A last assignment, so labels and inertia match the final centres.
+    // A last exact assignment, so labels and inertia match the final centres.
     let pass = assign(data, &centers);
     let inertia = pass.distances.iter().sum();
     Ok(KMeansFit {
@@ -492,6 +565,145 @@ fn lloyd(
         n_iter,
         best_run: 0,
     })
+}
+
+/// Hamerly's per-point state: label, upper bound on the distance to its centre, lower bound on
+/// the distance to every other centre (plain distances, not squared).
+struct Bounds {
+    labels: Vec<usize>,
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+}
+
+/// One chunk's share of an update: cluster sums and counts, and whether any label changed.
+struct ChunkSums {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+    changed: bool,
+}
+
+/// Bounds are trusted only with this relative margin, so rounding in the running bounds can
+/// never keep a point in the wrong cluster.
+const BOUND_SLACK: f64 = 1e-9;
+
+impl Bounds {
+    fn new(n: usize) -> Self {
+        Self {
+            labels: vec![0; n],
+            upper: vec![f64::INFINITY; n],
+            lower: vec![0.0; n],
+        }
+    }
+
+    /// Assign every point to its nearest centre, after the centres moved by `moves` (None:
+    /// the first assignment, every distance computed), and sum the clusters chunk by chunk.
+    fn update(
+        &mut self,
+        data: &Data<'_>,
+        centers: &Array2<f64>,
+        moves: Option<&[f64]>,
+    ) -> Vec<ChunkSums> {
+        let (k, d) = centers.dim();
+        let flat = centers.as_slice().expect("centres are contiguous");
+        // half the distance from each centre to its nearest other centre
+        let half_gap: Vec<f64> = (0..k)
+            .map(|c| {
+                let own = &flat[c * d..(c + 1) * d];
+                (0..k)
+                    .filter(|&o| o != c)
+                    .map(|o| squared_distance(own, &flat[o * d..(o + 1) * d]))
+                    .fold(f64::INFINITY, f64::min)
+                    .sqrt()
+                    / 2.0
+            })
+            .collect();
+        // the largest move, and the largest among the other centres for the one that made it
+        let (mut top, mut top_c, mut second) = (0.0f64, usize::MAX, 0.0f64);
+        for (c, &m) in moves.unwrap_or(&[]).iter().enumerate() {
+            if m > top {
+                second = top;
+                top = m;
+                top_c = c;
+            } else if m > second {
+                second = m;
+            }
+        }
+        let step =
+            |first_row: usize, labels: &mut [usize], upper: &mut [f64], lower: &mut [f64]| {
+                let mut part = ChunkSums {
+                    sums: vec![0.0; k * d],
+                    counts: vec![0; k],
+                    changed: false,
+                };
+                for i in 0..labels.len() {
+                    let row = data.row(first_row + i);
+                    let mut a = labels[i];
+                    let full = match moves {
+                        None => true,
+                        Some(moves) => {
+                            upper[i] += moves[a];
+                            lower[i] -= if a == top_c { second } else { top };
+                            let bound = half_gap[a].max(lower[i]);
+                            if upper[i] * (1.0 + BOUND_SLACK) < bound {
+                                false
+                            } else {
+                                upper[i] = squared_distance(row, &flat[a * d..(a + 1) * d]).sqrt();
+                                upper[i] * (1.0 + BOUND_SLACK) >= bound
+                            }
+                        }
+                    };
+                    if full {
+                        let (best, best_d, second_d) = two_nearest(row, flat);
+                        if best != a {
+                            part.changed = true;
+                            a = best;
+                            labels[i] = best;
+                        }
+                        upper[i] = best_d.sqrt();
+                        lower[i] = second_d.sqrt();
+                    }
+                    part.counts[a] += 1;
+                    for (s, v) in part.sums[a * d..(a + 1) * d].iter_mut().zip(row) {
+                        *s += v;
+                    }
+                }
+                part
+            };
+        data.update_chunks(&mut self.labels, &mut self.upper, &mut self.lower, &step)
+    }
+}
+
+/// The nearest centre (ties to the lowest index, as [`nearest`]), its squared distance, and
+/// the squared distance to the second nearest.
+fn two_nearest(row: &[f64], centroids: &[f64]) -> (usize, f64, f64) {
+    let d = row.len().max(1);
+    let (mut best, mut best_d, mut second_d) = (0, f64::INFINITY, f64::INFINITY);
+    for (c, centre) in centroids.chunks_exact(d).enumerate() {
+        let dist = squared_distance(row, centre);
+        if dist < best_d {
+            second_d = best_d;
+            best = c;
+            best_d = dist;
+        } else if dist < second_d {
+            second_d = dist;
+        }
+    }
+    (best, best_d, second_d)
+}
+
+/// Cluster sums and counts, added chunk by chunk in order.
+fn combine(parts: &[ChunkSums], k: usize, d: usize) -> (Vec<f64>, Vec<usize>) {
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0; k];
+    for part in parts {
+        for (s, v) in sums.iter_mut().zip(&part.sums) {
+            *s += v;
+        }
+        for (s, v) in counts.iter_mut().zip(&part.counts) {
+            *s += v;
+        }
+    }
+    (sums, counts)
 }
 
 /// Move each empty cluster onto the point farthest from its centre (distinct points for
