@@ -2,11 +2,13 @@
 run (alternating engines, one warm-up, the median of --repeat runs, each engine in its own
 process for its peak RSS), and write BENCHMARKS.md.
 
-    bash benchmarks/run.sh [--rows 1000000,10000000] [--repeat 3]
+    bash benchmarks/run.sh [--rows 1000000,10000000] [--repeat 3] [--scale-rows 100000000]
 
-Rows measured so far: rfm() over Parquet against DuckDB and Polars; kmeans_fit on the RFM
-table against scikit-learn (lloyd and elkan, 1 and 2 threads); the whole job against DuckDB's
-RFM handed to scikit-learn. (Still to come: CSV, scaling to 100M rows, scoring.)
+Rows: rfm() over Parquet (every --rows) and CSV (--csv-rows) against DuckDB and Polars;
+kmeans_fit on the RFM table of the largest --rows against scikit-learn (lloyd and elkan, 1 and 2
+threads); the whole job against DuckDB's RFM handed to scikit-learn; scaling to --scale-rows
+(per-row cost against the largest --rows) and the same rfm() under a --spill-mib memory limit;
+assign_segment scoring --scoring-rows customers against a plain scan of the same columns.
 """
 
 import argparse
@@ -56,8 +58,8 @@ def run_json(command):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def generate(rows):
-    path = DATA / f"tx_{rows}.parquet"
+def generate(rows, fmt="parquet"):
+    path = DATA / f"tx_{rows}.{fmt}"
     if not path.exists():
         DATA.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(SEGQL), "generate", "--rows", str(rows), "--out", str(path)], check=True)
@@ -87,57 +89,114 @@ def main():
     parser.add_argument("--rows", default="1000000,10000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--k", type=lambda v: [int(x) for x in v.split(",")], default=[3, 8])
+    parser.add_argument("--csv-rows", type=int, default=1000000)
+    parser.add_argument("--scale-rows", type=int, default=100000000, help="0 to skip")
+    parser.add_argument("--scale-repeat", type=int, default=1)
+    parser.add_argument("--spill-mib", type=int, default=2048)
+    parser.add_argument("--scoring-rows", type=int, default=10000000, help="0 to skip")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
     results = []
-    for rows in [int(r) for r in args.rows.split(",")]:
-        path = generate(rows)
-        rel = str(path.relative_to(ROOT))
-        # Alternate: segql, DuckDB, Polars, then segql again; the median of each engine's runs.
-        for engine in ["segql", "duckdb", "polars", "segql"]:
-            if engine == "segql":
-                r = run_json([str(BENCH_RFM), rel, "--repeat", str(args.repeat)])
-                r.update(task="rfm", engine="segql")
-            else:
-                r = run_json([PY, "benchmarks/peers.py", "rfm", engine, rel, "--repeat", str(args.repeat)])
-            r["rows_in"] = rows
-            results.append(r)
-            print(json.dumps(r), flush=True)
-        rfm_table = DATA / f"rfm_{rows}.parquet"
-        if not rfm_table.exists():
-            subprocess.run([str(SEGQL), "-q", "-c",
-                            f"COPY (SELECT recency_days, frequency, monetary FROM rfm('{rel}')) "
-                            f"TO '{rfm_table}' STORED AS PARQUET"], check=True, cwd=ROOT,
-                           stdout=subprocess.DEVNULL)
-        for k in args.k:
-            fit = (f"SELECT sum(sse) FROM kmeans_fit((SELECT CAST(recency_days AS DOUBLE) AS r, "
-                   f"ln(1 + frequency) AS f, ln(1 + greatest(monetary, 0)) AS m "
-                   f"FROM '{rfm_table}'), {k}, transform => 'none', seed => 0)")
-            median, rss, inertia = segql_scalar(
-                [str(SEGQL), "-q", "--format", "csv", "-c", fit], args.repeat)
-            r = dict(task="kmeans", engine="segql", k=k, median_s=median, peak_rss_mib=rss,
-                     inertia=inertia, rows_in=rows)
-            results.append(r)
-            print(json.dumps(r), flush=True)
-            for algorithm in ["lloyd", "elkan"]:
-                for threads in [1, 2]:
-                    r = run_json([PY, "benchmarks/peers.py", "kmeans", str(rfm_table), "--k", str(k),
-                                  "--algorithm", algorithm, "--threads", str(threads),
-                                  "--repeat", str(args.repeat)])
-                    r["rows_in"] = rows
-                    results.append(r)
-                    print(json.dumps(r), flush=True)
-        job = f"SELECT sum(sse) FROM kmeans_fit(rfm('{rel}'), 3)"
-        median, rss, inertia = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", job], args.repeat)
-        r = dict(task="job", engine="segql", k=3, median_s=median, peak_rss_mib=rss, rows_in=rows)
+    all_rows = [int(r) for r in args.rows.split(",")]
+    for rows in all_rows:
+        rfm_rows(results, generate(rows), rows, args.repeat, "parquet")
+    if args.csv_rows:
+        rfm_rows(results, generate(args.csv_rows, "csv"), args.csv_rows, args.repeat, "csv")
+    rows = max(all_rows)
+    path = generate(rows)
+    rel = str(path.relative_to(ROOT))
+    rfm_table = DATA / f"rfm_{rows}.parquet"
+    if not rfm_table.exists():
+        subprocess.run([str(SEGQL), "-q", "-c",
+                        f"COPY (SELECT recency_days, frequency, monetary FROM rfm('{rel}')) "
+                        f"TO '{rfm_table}' STORED AS PARQUET"], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+    for k in args.k:
+        fit = (f"SELECT sum(sse) FROM kmeans_fit((SELECT CAST(recency_days AS DOUBLE) AS r, "
+               f"ln(1 + frequency) AS f, ln(1 + greatest(monetary, 0)) AS m "
+               f"FROM '{rfm_table}'), {k}, transform => 'none', seed => 0)")
+        median, rss, inertia = segql_scalar(
+            [str(SEGQL), "-q", "--format", "csv", "-c", fit], args.repeat)
+        r = dict(task="kmeans", engine="segql", k=k, median_s=median, peak_rss_mib=rss,
+                 inertia=inertia, rows_in=rows)
         results.append(r)
         print(json.dumps(r), flush=True)
-        r = run_json([PY, "benchmarks/peers.py", "job", rel, "--k", "3", "--threads", "2",
-                      "--repeat", str(args.repeat)])
-        r["rows_in"] = rows
-        results.append(r)
-        print(json.dumps(r), flush=True)
+        for algorithm in ["lloyd", "elkan"]:
+            for threads in [1, 2]:
+                r = run_json([PY, "benchmarks/peers.py", "kmeans", str(rfm_table), "--k", str(k),
+                              "--algorithm", algorithm, "--threads", str(threads),
+                              "--repeat", str(args.repeat)])
+                r["rows_in"] = rows
+                results.append(r)
+                print(json.dumps(r), flush=True)
+    job = f"SELECT sum(sse) FROM kmeans_fit(rfm('{rel}'), 3)"
+    median, rss, inertia = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", job], args.repeat)
+    r = dict(task="job", engine="segql", k=3, median_s=median, peak_rss_mib=rss, rows_in=rows)
+    results.append(r)
+    print(json.dumps(r), flush=True)
+    r = run_json([PY, "benchmarks/peers.py", "job", rel, "--k", "3", "--threads", "2",
+                  "--repeat", str(args.repeat)])
+    r["rows_in"] = rows
+    results.append(r)
+    print(json.dumps(r), flush=True)
+    if args.scale_rows:
+        scale(results, args, rows)
+    if args.scoring_rows:
+        scoring(results, args, DATA / f"rfm_{rows}.parquet")
     write_report(results, args.out)
+
+
+def rfm_rows(results, path, rows, repeat, fmt, engines=("segql", "duckdb", "polars", "segql")):
+    """rfm() by each engine, alternating: segql, DuckDB, Polars, then segql again."""
+    rel = str(path.relative_to(ROOT))
+    for engine in engines:
+        if engine == "segql":
+            r = run_json([str(BENCH_RFM), rel, "--repeat", str(repeat)])
+            r.update(task="rfm", engine="segql")
+        else:
+            r = run_json([PY, "benchmarks/peers.py", "rfm", engine, rel, "--repeat", str(repeat)])
+        r.update(rows_in=rows, format=fmt)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+
+
+def scale(results, args, base_rows):
+    """rfm() at --scale-rows (per-row cost against base_rows), then under a memory limit."""
+    rows = args.scale_rows
+    path = generate(rows)
+    rel = str(path.relative_to(ROOT))
+    rfm_rows(results, path, rows, args.scale_repeat, "parquet", ("segql", "duckdb"))
+    r = run_json([str(BENCH_RFM), rel, "--repeat", str(args.scale_repeat),
+                  "--memory-limit-mib", str(args.spill_mib)])
+    r.update(task="spill", engine="segql", rows_in=rows, base_rows=base_rows)
+    results.append(r)
+    print(json.dumps(r), flush=True)
+
+
+def scoring(results, args, rfm_table):
+    """assign_segment over --scoring-rows customers against a plain scan of the same columns."""
+    rows = args.scoring_rows
+    path = DATA / f"customers_{rows}.parquet"
+    if not path.exists():
+        subprocess.run([str(SEGQL), "-q", "-c",
+                        f"COPY (SELECT value AS customer_id, CAST(value * 7919 % 365 AS BIGINT) AS recency_days, "
+                        f"1 + value * 31 % 40 AS frequency, CAST(value * 104729 % 500000 AS DOUBLE) / 100 AS monetary "
+                        f"FROM generate_series(1, {rows})) TO '{path}' STORED AS PARQUET"],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    rel = str(path.relative_to(ROOT))
+    fit = (f"SELECT count(*) FROM kmeans_fit((SELECT recency_days, frequency, monetary FROM "
+           f"'{rfm_table}'), 8, model => 'bench')")
+    queries = {
+        "scan": "SELECT count(*), sum(recency_days), sum(frequency), sum(monetary) FROM '{path}'",
+        "assign_segment": "SELECT count(*), sum(assign_segment('bench', recency_days, frequency, "
+                          "monetary)) FROM '{path}'",
+    }
+    for name in ["scan", "assign_segment", "scan", "assign_segment"]:
+        r = run_json([str(BENCH_RFM), rel, "--repeat", str(args.repeat), "--setup", fit,
+                      "--query", queries[name]])
+        r.update(task="scoring", engine=name, rows_in=rows)
+        results.append(r)
+        print(json.dumps(r), flush=True)
 
 
 def write_report(results, out):
@@ -146,35 +205,40 @@ def write_report(results, out):
         "",
         f"Produced by `bash benchmarks/run.sh` on {machine()}.",
         "Each engine runs in its own process: one warm-up, then the median of the timed runs; "
-        "engines alternate (segql, DuckDB, Polars, segql); peak RSS is the process's.",
+        "engines alternate (segql, DuckDB, Polars, segql); peak RSS is the process's. "
+        "Ratios are segql / best peer: below 1 segql is faster (or smaller).",
         "",
-        "## rfm() over Parquet",
+        "## rfm()",
         "",
-        "| rows | engine | median | peak RSS | segql / best peer |",
-        "|---:|---|---:|---:|---:|",
+        "segql's full rfm() table (14 columns: dates, recency, frequency, monetary, averages, "
+        "periodicity, three NTILE scores, segment) against the peers' core aggregate (recency, "
+        "distinct invoices, summed amount).",
+        "",
+        "| input | rows | engine | median | peak RSS | time ratio | memory ratio |",
+        "|---|---:|---|---:|---:|---:|---:|",
     ]
-    by_rows = {}
+    groups = {}
     for r in results:
         if r["task"] == "rfm":
-            by_rows.setdefault(r["rows_in"], []).append(r)
-    for rows, rs in by_rows.items():
+            groups.setdefault((r["format"], r["rows_in"]), []).append(r)
+    for (fmt, rows), rs in groups.items():
         peers = [r for r in rs if r["engine"] != "segql"]
         best = min(r["median_s"] for r in peers)
+        duck = next((r for r in peers if r["engine"] == "duckdb"), None)
         segql = [r for r in rs if r["engine"] == "segql"]
-        seg_median = statistics.median(r["median_s"] for r in segql)
         for r in rs:
-            name = r["engine"] if r["engine"] == "segql" else f'{r["engine"]} {r.get("version", "")}'
-            ratio = f"{r['median_s'] / best:.2f}" if r["engine"] == "segql" else ""
-            rss = r.get("peak_rss_mib")
-            lines.append(f"| {rows:,} | {name} | {r['median_s']:.3f} s | "
-                         f"{rss:.0f} MiB | {ratio} |" if rss else
-                         f"| {rows:,} | {name} | {r['median_s']:.3f} s | | {ratio} |")
-        lines.append(f"| {rows:,} | **segql (median of its runs) / best peer** | | | "
-                     f"**{seg_median / best:.2f}** |")
+            name = "segql" if r["engine"] == "segql" else f'{r["engine"]} {r.get("version", "")}'
+            lines.append(f"| {fmt} | {rows:,} | {name} | {r['median_s']:.3f} s | "
+                         f"{r.get('peak_rss_mib', 0):.0f} MiB | | |")
+        seg_median = statistics.median(r["median_s"] for r in segql)
+        seg_rss = max(r.get("peak_rss_mib", 0) for r in segql)
+        memory = f"{seg_rss / duck['peak_rss_mib']:.2f} (vs DuckDB)" if duck else ""
+        lines.append(f"| {fmt} | {rows:,} | **segql / best peer** | | | "
+                     f"**{seg_median / best:.2f}** | {memory} |")
     lines += ["", "## kmeans_fit on the RFM table (n_init = 10, seed 0)", "",
               "Whole segql process (reads the RFM Parquet file) against scikit-learn's fit alone "
               "(features prepared beforehand, BLAS limited to 1 thread).", "",
-              "| rows | k | engine | median | peak RSS | inertia | segql / best peer |",
+              "| customers from | k | engine | median | peak RSS | inertia | segql / best peer |",
               "|---:|---:|---|---:|---:|---:|---:|"]
     fits = {}
     for r in results:
@@ -183,21 +247,66 @@ def write_report(results, out):
     for (rows, k), rs in fits.items():
         best = min(r["median_s"] for r in rs if r["engine"] != "segql")
         for r in rs:
-            ratio = f"{r['median_s'] / best:.2f}" if r["engine"] == "segql" else ""
-            lines.append(f"| {rows:,} | {k} | {r['engine']} | {r['median_s']:.3f} s | "
+            ratio = f"**{r['median_s'] / best:.2f}**" if r["engine"] == "segql" else ""
+            name = r["engine"]
+            lines.append(f"| {rows:,} | {k} | {name} | {r['median_s']:.3f} s | "
                          f"{r['peak_rss_mib']:.0f} MiB | {r['inertia']:.2f} | {ratio} |")
     lines += ["", "## The whole job: transactions to segments (k = 3)", "",
+              "`SELECT * FROM kmeans_fit(rfm('tx.parquet'), 3)` as one segql process against DuckDB's "
+              "RFM handed to scikit-learn (lloyd, 2 threads) as NumPy arrays.", "",
               "| rows | engine | median | peak RSS | segql / peer |", "|---:|---|---:|---:|---:|"]
-    jobs = {}
     for r in results:
         if r["task"] == "job":
-            jobs.setdefault(r["rows_in"], []).append(r)
-    for rows, rs in jobs.items():
-        peer = min(r["median_s"] for r in rs if r["engine"] != "segql")
-        for r in rs:
-            ratio = f"{r['median_s'] / peer:.2f}" if r["engine"] == "segql" else ""
-            lines.append(f"| {rows:,} | {r['engine']} | {r['median_s']:.3f} s | "
+            peer = min(p["median_s"] for p in results
+                       if p["task"] == "job" and p["engine"] != "segql" and p["rows_in"] == r["rows_in"])
+            ratio = f"**{r['median_s'] / peer:.2f}**" if r["engine"] == "segql" else ""
+            lines.append(f"| {r['rows_in']:,} | {r['engine']} | {r['median_s']:.3f} s | "
                          f"{r['peak_rss_mib']:.0f} MiB | {ratio} |")
+    spill = [r for r in results if r["task"] == "spill"]
+    if spill:
+        lines += ["", "## Scaling and spilling (rfm() over Parquet)", "",
+                  "| rows | engine | median | ns per row | per-row cost vs the smaller file | peak RSS |",
+                  "|---:|---|---:|---:|---:|---:|"]
+        for engine in ["segql", "duckdb"]:
+            runs = {}
+            for r in results:
+                if r["task"] == "rfm" and r["engine"] == engine and r["format"] == "parquet":
+                    runs.setdefault(r["rows_in"], []).append(r)
+            sizes = sorted(runs)
+            for rows in sizes[-2:]:
+                t = statistics.median(r["median_s"] for r in runs[rows])
+                per = t / rows * 1e9
+                base_rows = sizes[-2] if len(sizes) > 1 else rows
+                base = statistics.median(r["median_s"] for r in runs[base_rows]) / base_rows * 1e9
+                rss = max(r.get("peak_rss_mib", 0) for r in runs[rows])
+                lines.append(f"| {rows:,} | {engine} | {t:.2f} s | {per:.1f} | "
+                             f"{per / base:.2f} | {rss:.0f} MiB |")
+        for r in spill:
+            free = [x for x in results if x["task"] == "rfm" and x["engine"] == "segql"
+                    and x["rows_in"] == r["rows_in"]]
+            same = free and all(x.get("checksum") == r.get("checksum") for x in free)
+            lines += ["", f"With a {r['memory_limit_mib']} MiB memory pool, rfm() over "
+                      f"{r['rows_in']:,} rows took {r['median_s']:.2f} s, peak RSS "
+                      f"{r['peak_rss_mib']:.0f} MiB, spilled {r['spills']} times "
+                      f"({r['spilled_mib']:.0f} MiB), and gave "
+                      f"{'the same answer (column sums equal)' if same else 'a DIFFERENT answer'} "
+                      f"as without a limit."]
+    scores = [r for r in results if r["task"] == "scoring"]
+    if scores:
+        lines += ["", "## assign_segment scoring", "",
+                  "A k = 8 model fitted beforehand; each query reads the same three columns of the "
+                  "same Parquet file.", "",
+                  "| customers | query | median | rows/s | share of the scan's rate |",
+                  "|---:|---|---:|---:|---:|"]
+        by = {}
+        for r in scores:
+            by.setdefault(r["engine"], []).append(r["median_s"])
+        rows = scores[0]["rows_in"]
+        scan = statistics.median(by["scan"])
+        for name, times in by.items():
+            t = statistics.median(times)
+            lines.append(f"| {rows:,} | {name} | {t:.3f} s | {rows / t / 1e6:.1f} M | "
+                         f"{scan / t:.2f} |")
     Path(out).write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 

@@ -139,7 +139,7 @@ mod tests {
         for i in 0..500u64 {
             let key = (i * 7919) % 97;
             assert_eq!(set.insert(key), reference.insert(key), "key {key}");
-            assert_eq!(set.insert(key), false, "an immediate repeat of {key}");
+            assert!(!set.insert(key), "an immediate repeat of {key}");
         }
         assert_eq!(set.len(), 97);
         assert!(matches!(set, KeySet::Many(_)));
