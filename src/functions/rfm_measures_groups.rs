@@ -3,9 +3,10 @@
 //! distinct order ids and purchase days.
 //!
 //! Per-customer values live in plain vectors indexed by DataFusion's group index; distinct
-//! values in a small [`KeySet`] per customer. Order id text is interned once per run of equal
-//! values (the lines of one invoice arrive together), so most rows cost no hashing beyond the
-//! group lookup DataFusion already did. Partial states carry the distinct values as lists, so
+//! values in a small [`KeySet`] (integers) or [`TextSet`] (order id text) per customer. A row
+//! repeating the previous row's customer and order id or day skips the set entirely (the lines
+//! of one invoice arrive together), so most rows cost no hashing beyond the group lookup
+//! DataFusion already did. Partial states carry the distinct values as lists, so
 //! states from different partitions, or spilled to disk, merge exactly.
 //!
 //! ```sql
@@ -29,7 +30,7 @@ use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 
 use super::segql_rfm_measures::result_fields;
 use super::segql_timestamp::MICROS_PER_DAY;
-use crate::rfm::distinct::{Interner, KeySet};
+use crate::rfm::distinct::{KeySet, Strings, TextHasher, TextSet, text_hash};
 
 /// What the order id argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,9 +102,12 @@ pub struct RfmMeasuresGroups {
     rows: Vec<i64>,
     /// Distinct order ids (integers, or interned text); empty when there are none.
     orders: Vec<KeySet>,
+    /// Distinct order id texts; empty unless the ids are text.
+    texts: Vec<TextSet>,
     /// Distinct purchase days since the epoch.
     days: Vec<KeySet>,
-    interner: Interner,
+    strings: Strings,
+    hasher: TextHasher,
     /// Keys held in all sets, for [`GroupsAccumulator::size`].
     stored: usize,
 }
@@ -118,8 +122,10 @@ impl RfmMeasuresGroups {
             sum: Vec::new(),
             rows: Vec::new(),
             orders: Vec::new(),
+            texts: Vec::new(),
             days: Vec::new(),
-            interner: Interner::default(),
+            strings: Strings::default(),
+            hasher: TextHasher::default(),
             stored: 0,
         }
     }
@@ -149,8 +155,10 @@ impl RfmMeasuresGroups {
         self.last.resize(groups, i64::MIN);
         self.sum.resize(groups, 0.0);
         self.rows.resize(groups, 0);
-        if self.kind != OrderKind::None {
-            self.orders.resize_with(groups, KeySet::default);
+        match self.kind {
+            OrderKind::None => {}
+            OrderKind::Int => self.orders.resize_with(groups, KeySet::default),
+            OrderKind::Text => self.texts.resize_with(groups, TextSet::default),
         }
         self.days.resize_with(groups, KeySet::default);
     }
@@ -158,6 +166,14 @@ impl RfmMeasuresGroups {
     #[inline]
     fn add_order_key(&mut self, group: usize, key: u64) {
         if self.orders[group].insert(key) {
+            self.stored += 1;
+        }
+    }
+
+    #[inline]
+    fn add_order_text(&mut self, group: usize, text: &str) {
+        let hash = text_hash(&self.hasher, text);
+        if self.texts[group].insert(hash, text, &mut self.strings) {
             self.stored += 1;
         }
     }
@@ -176,10 +192,15 @@ impl RfmMeasuresGroups {
             last: emit_to.take_needed(&mut self.last),
             sum: emit_to.take_needed(&mut self.sum),
             rows: emit_to.take_needed(&mut self.rows),
-            orders: if self.kind == OrderKind::None {
-                Vec::new()
-            } else {
+            orders: if self.kind == OrderKind::Int {
                 emit_to.take_needed(&mut self.orders)
+            } else {
+                Vec::new()
+            },
+            texts: if self.kind == OrderKind::Text {
+                emit_to.take_needed(&mut self.texts)
+            } else {
+                Vec::new()
             },
             days: emit_to.take_needed(&mut self.days),
         };
@@ -188,32 +209,31 @@ impl RfmMeasuresGroups {
             .iter()
             .chain(&taken.days)
             .map(KeySet::len)
-            .sum();
+            .sum::<usize>()
+            + taken.texts.iter().map(TextSet::len).sum::<usize>();
         self.stored -= released;
         taken
     }
 
-    /// A list array of the order ids in `sets`.
-    fn order_list(&self, sets: &[KeySet]) -> ArrayRef {
-        let offsets = OffsetBuffer::from_lengths(sets.iter().map(KeySet::len));
-        let values: ArrayRef = match self.kind {
-            OrderKind::Text => {
-                let texts: Vec<&str> = sets
-                    .iter()
-                    .flat_map(KeySet::keys)
-                    .map(|id| self.interner.get(id as u32))
-                    .collect();
-                Arc::new(StringArray::from_iter_values(texts))
-            }
-            _ => Arc::new(int_keys(sets)),
-        };
-        let item = values.data_type().clone();
-        Arc::new(ListArray::new(
-            Arc::new(Field::new_list_field(item, true)),
-            offsets,
-            values,
-            None,
-        ))
+    /// A list array of the order ids of the taken groups.
+    fn order_list(&self, taken: &Taken) -> ArrayRef {
+        if self.kind == OrderKind::Text {
+            let offsets = OffsetBuffer::from_lengths(taken.texts.iter().map(TextSet::len));
+            let texts: Vec<&str> = taken
+                .texts
+                .iter()
+                .flat_map(TextSet::ids)
+                .map(|id| self.strings.get(id))
+                .collect();
+            Arc::new(ListArray::new(
+                Arc::new(Field::new_list_field(DataType::Utf8, true)),
+                offsets,
+                Arc::new(StringArray::from_iter_values(texts)),
+                None,
+            ))
+        } else {
+            int_list(&taken.orders)
+        }
     }
 }
 
@@ -224,7 +244,23 @@ struct Taken {
     sum: Vec<f64>,
     rows: Vec<i64>,
     orders: Vec<KeySet>,
+    texts: Vec<TextSet>,
     days: Vec<KeySet>,
+}
+
+impl Taken {
+    /// Distinct orders per group (rows when there are no order ids).
+    fn frequency(&self, kind: OrderKind) -> Int64Array {
+        match kind {
+            OrderKind::None => Int64Array::from(self.rows.clone()),
+            OrderKind::Int => {
+                Int64Array::from_iter_values(self.orders.iter().map(|s| s.len() as i64))
+            }
+            OrderKind::Text => {
+                Int64Array::from_iter_values(self.texts.iter().map(|s| s.len() as i64))
+            }
+        }
+    }
 }
 
 impl Taken {
@@ -281,8 +317,11 @@ impl GroupsAccumulator for RfmMeasuresGroups {
         let times = values[0].as_primitive::<TimestampMicrosecondType>();
         let amounts = values[1].as_primitive::<Float64Type>();
         let orders = Orders::new(self.kind, values.get(2))?;
-        // The previous row's (group, order id text): a repeat needs no interning.
+        // The previous row's (group, order id text), (group, day) and (group, integer id):
+        // a repeat (the next line of the same order) needs no set lookup at all.
         let mut previous: Option<(usize, &str)> = None;
+        let mut previous_day = (usize::MAX, 0i64);
+        let mut previous_id = (usize::MAX, 0i64);
         for (row, &group) in group_indices.iter().enumerate() {
             if times.is_null(row) || !passes(opt_filter, row) {
                 continue;
@@ -294,20 +333,25 @@ impl GroupsAccumulator for RfmMeasuresGroups {
             if amounts.is_valid(row) {
                 self.sum[group] += amounts.value(row);
             }
-            self.add_day(group, day_of(t));
+            let day = (group, day_of(t));
+            if day != previous_day {
+                self.add_day(group, day.1);
+                previous_day = day;
+            }
             match &orders {
                 Orders::None => {}
                 Orders::Int(ids) => {
-                    if ids.is_valid(row) {
-                        self.add_order_key(group, ids.value(row) as u64);
+                    let id = (group, ids.value(row));
+                    if ids.is_valid(row) && id != previous_id {
+                        self.add_order_key(group, id.1 as u64);
+                        previous_id = id;
                     }
                 }
                 _ => {
                     if let Some(text) = orders.text(row)
                         && previous != Some((group, text))
                     {
-                        let id = self.interner.intern(text);
-                        self.add_order_key(group, u64::from(id));
+                        self.add_order_text(group, text);
                         previous = Some((group, text));
                     }
                 }
@@ -319,11 +363,7 @@ impl GroupsAccumulator for RfmMeasuresGroups {
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let taken = self.take(emit_to);
         let counted = taken.counted();
-        let frequency = if self.kind == OrderKind::None {
-            Int64Array::from(taken.rows.clone())
-        } else {
-            Int64Array::from_iter_values(taken.orders.iter().map(|s| s.len() as i64))
-        };
+        let frequency = taken.frequency(self.kind);
         let days = Int64Array::from_iter_values(taken.days.iter().map(|s| s.len() as i64));
         let columns: Vec<ArrayRef> = vec![
             Arc::new(TimestampMicrosecondArray::new(
@@ -348,16 +388,16 @@ impl GroupsAccumulator for RfmMeasuresGroups {
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
         let taken = self.take(emit_to);
         let counted = taken.counted();
+        let orders = (self.kind != OrderKind::None).then(|| self.order_list(&taken));
+        let days = int_list(&taken.days);
         let mut state: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::new(taken.first.into(), Some(counted.clone()))),
             Arc::new(Int64Array::new(taken.last.into(), Some(counted))),
             Arc::new(Float64Array::from(taken.sum)),
             Arc::new(Int64Array::from(taken.rows)),
         ];
-        if self.kind != OrderKind::None {
-            state.push(self.order_list(&taken.orders));
-        }
-        state.push(int_list(&taken.days));
+        state.extend(orders);
+        state.push(days);
         Ok(state)
     }
 
@@ -409,8 +449,7 @@ impl GroupsAccumulator for RfmMeasuresGroups {
                         }
                         _ => {
                             if let Some(text) = order_ids.text(i) {
-                                let id = self.interner.intern(text);
-                                self.add_order_key(group, u64::from(id));
+                                self.add_order_text(group, text);
                             }
                         }
                     }
@@ -495,6 +534,6 @@ impl GroupsAccumulator for RfmMeasuresGroups {
 
     fn size(&self) -> usize {
         let per_group = 8 * 4 + 2 * std::mem::size_of::<KeySet>();
-        self.first.capacity() * per_group + self.stored * 16 + self.interner.heap_bytes()
+        self.first.capacity() * per_group + self.stored * 24 + self.strings.heap_bytes()
     }
 }

@@ -4,8 +4,8 @@
 //! Most customers have a handful of orders, and the lines of one order arrive together, so a
 //! [`KeySet`] is a short vector checked from its end (a repeat of the latest key costs one
 //! comparison) that becomes a hash set only when a customer has many keys. Text keys (invoice
-//! numbers) are first turned into dense integer ids by an [`Interner`], once per run of equal
-//! values.
+//! numbers) go into a [`TextSet`]: hashes compared first, the strings kept once in a shared
+//! [`Strings`] arena, so no table over every invoice of the file is needed.
 
 use std::hash::BuildHasher;
 
@@ -81,40 +81,96 @@ impl KeySet {
     }
 }
 
-/// Dense ids for strings: the same string always gets the same id.
+/// The distinct strings of one group: (hash, id) pairs, the strings themselves in a
+/// [`Strings`] arena shared by all groups. No table over all strings is needed, so a lookup
+/// touches only the group's own few entries.
+#[derive(Debug, Clone)]
+pub enum TextSet {
+    /// Up to [`FEW`] strings.
+    Few(Vec<(u64, u32)>),
+    /// More strings.
+    Many(Box<HashTable<(u64, u32)>>),
+}
+
+impl Default for TextSet {
+    fn default() -> Self {
+        TextSet::Few(Vec::new())
+    }
+}
+
+impl TextSet {
+    /// Add `value` (whose hash is `hash`, always from the same hasher); true if it was new.
+    #[inline]
+    pub fn insert(&mut self, hash: u64, value: &str, strings: &mut Strings) -> bool {
+        let same = |&(h, id): &(u64, u32)| h == hash && strings.get(id) == value;
+        match self {
+            TextSet::Few(entries) => {
+                if entries.iter().rev().any(same) {
+                    return false;
+                }
+                let id = strings.push(value);
+                if entries.len() < FEW {
+                    entries.push((hash, id));
+                } else {
+                    let mut table = HashTable::with_capacity(FEW * 2);
+                    for &entry in entries.iter().chain([&(hash, id)]) {
+                        table.insert_unique(entry.0, entry, |e: &(u64, u32)| e.0);
+                    }
+                    *self = TextSet::Many(Box::new(table));
+                }
+                true
+            }
+            TextSet::Many(table) => {
+                if table.find(hash, same).is_some() {
+                    return false;
+                }
+                let id = strings.push(value);
+                table.insert_unique(hash, (hash, id), |e| e.0);
+                true
+            }
+        }
+    }
+
+    /// How many distinct strings.
+    pub fn len(&self) -> usize {
+        match self {
+            TextSet::Few(entries) => entries.len(),
+            TextSet::Many(table) => table.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The strings' ids in the arena, in no particular order.
+    pub fn ids(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        match self {
+            TextSet::Few(entries) => Box::new(entries.iter().map(|e| e.1)),
+            TextSet::Many(table) => Box::new(table.iter().map(|e| e.1)),
+        }
+    }
+}
+
+/// An append-only arena of strings, addressed by dense ids.
 #[derive(Debug, Default)]
-pub struct Interner {
-    ids: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+pub struct Strings {
     text: String,
     ends: Vec<usize>,
 }
 
-impl Interner {
-    /// The id of `value`, new or existing.
-    pub fn intern(&mut self, value: &str) -> u32 {
-        let Self {
-            ids,
-            hasher,
-            text,
-            ends,
-        } = self;
-        let hash = hasher.hash_one(value);
-        let span = |id: u32, ends: &[usize]| {
-            let i = id as usize;
-            (if i == 0 { 0 } else { ends[i - 1] })..ends[i]
-        };
-        if let Some(&id) = ids.find(hash, |&id| &text[span(id, ends)] == value) {
-            return id;
-        }
-        let id = u32::try_from(ends.len()).expect("fewer than 2^32 distinct order ids");
-        text.push_str(value);
-        ends.push(text.len());
-        ids.insert_unique(hash, id, |&other| hasher.hash_one(&text[span(other, ends)]));
+impl Strings {
+    /// Store `value`; its id.
+    pub fn push(&mut self, value: &str) -> u32 {
+        let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 distinct order ids");
+        self.text.push_str(value);
+        self.ends.push(self.text.len());
         id
     }
 
     /// The string with id `id`.
+    #[inline]
     pub fn get(&self, id: u32) -> &str {
         let i = id as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
@@ -123,8 +179,17 @@ impl Interner {
 
     /// Heap bytes held, roughly.
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 8 + self.ids.capacity() * 5
+        self.text.capacity() + self.ends.capacity() * 8
     }
+}
+
+/// The hasher for [`TextSet`]s: one per accumulator, so every hash it compares comes from it.
+pub type TextHasher = DefaultHashBuilder;
+
+/// The hash of `value` under `hasher`.
+#[inline]
+pub fn text_hash(hasher: &TextHasher, value: &str) -> u64 {
+    hasher.hash_one(value)
 }
 
 #[cfg(test)]
@@ -159,19 +224,34 @@ mod tests {
     }
 
     #[test]
-    fn the_interner_gives_one_id_per_distinct_string() {
-        let mut interner = Interner::default();
+    fn a_text_set_compares_strings_not_just_hashes() {
+        let hasher = TextHasher::default();
+        let mut strings = Strings::default();
+        let mut set = TextSet::default();
         let words = ["536365", "C536379", "", "536365", "é", "", "C536379"];
-        let ids: Vec<u32> = words.iter().map(|w| interner.intern(w)).collect();
-        assert_eq!(ids, vec![0, 1, 2, 0, 3, 2, 1]);
-        for (word, id) in words.iter().zip(&ids) {
-            assert_eq!(interner.get(*id), *word);
+        let new: Vec<bool> = words
+            .iter()
+            .map(|w| set.insert(text_hash(&hasher, w), w, &mut strings))
+            .collect();
+        assert_eq!(new, vec![true, true, true, false, true, false, false]);
+        // a forged hash collision: same hash, different text, is still a new string
+        assert!(set.insert(text_hash(&hasher, "536365"), "other", &mut strings));
+        assert_eq!(set.len(), 5);
+        // past the small-vector size the set becomes a table, and keeps counting exactly
+        for i in 0..1000 {
+            let w = format!("inv-{}", i % 300);
+            let expected = i < 300;
+            assert_eq!(
+                set.insert(text_hash(&hasher, &w), &w, &mut strings),
+                expected,
+                "{w}"
+            );
         }
-        // many strings: ids stay dense and lookups survive the table growing
-        for i in 0..10_000 {
-            assert_eq!(interner.intern(&format!("inv-{i}")), 4 + i);
-        }
-        assert_eq!(interner.intern("inv-1234"), 4 + 1234);
-        assert_eq!(interner.get(4 + 9999), "inv-9999");
+        assert!(matches!(set, TextSet::Many(_)));
+        assert_eq!(set.len(), 305);
+        let mut texts: Vec<&str> = set.ids().map(|id| strings.get(id)).collect();
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), 305);
     }
 }
