@@ -120,7 +120,9 @@ fn column_sums(batches: &[RecordBatch]) -> Result<String> {
                 .map(|r| values.value(r))
                 .sum::<f64>();
         }
-        sums.push(format!("{}={total:.10e}", field.name()));
+        // column names go into a JSON string: no quotes or backslashes
+        let name = field.name().replace(['"', '\\'], "'");
+        sums.push(format!("{name}={total:.10e}"));
     }
     Ok(sums.join("/"))
 }
