@@ -16,13 +16,7 @@ const ROWS: usize = 100_000;
 
 /// `n` points × 3 features in a few skewed blobs, like log-scaled RFM values (deterministic).
 fn points(n: usize) -> Array2<f64> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut uniform = segql_microbench::uniform(0x9E37_79B9_7F4A_7C15);
     Array2::from_shape_fn((n, 3), |(i, j)| {
         let blob = (i % 5) as f64;
         blob * (j as f64 + 1.0) + uniform() * 2.0 + uniform() * uniform()

@@ -16,13 +16,7 @@ const ROWS: usize = 100_000;
 
 /// RFM-like raw columns: recency 0-365 days, frequency 1-40 orders, monetary 0-5000.
 fn columns(n: usize) -> Vec<Vec<f64>> {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut uniform = segql_microbench::uniform(0x2545_F491_4F6C_DD1D);
     let mut out = vec![
         Vec::with_capacity(n),
         Vec::with_capacity(n),

@@ -9,3 +9,20 @@
 //! -- what the scoring benchmark measures, in SQL terms
 //! SELECT assign_segment('model', recency_days, frequency, monetary) FROM customers;
 //! ```
+
+/// A deterministic uniform generator on [0, 1) (xorshift64), so every run benchmarks the same
+/// data without a random-number dependency.
+///
+/// ```
+/// let mut u = segql_microbench::uniform(7);
+/// assert!((0.0..1.0).contains(&u()));
+/// ```
+pub fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed.max(1);
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -255,67 +255,51 @@ impl Data<'_> {
         lower: &mut [f64],
         work: &(impl Fn(usize, &mut [usize], &mut [f64], &mut [f64]) -> T + Sync),
     ) -> Vec<T> {
-        let chunks: Vec<_> = labels
+        let jobs = labels
             .chunks_mut(CHUNK)
             .zip(upper.chunks_mut(CHUNK))
             .zip(lower.chunks_mut(CHUNK))
-            .enumerate()
-            .map(|(c, ((l, u), w))| (c, l, u, w))
+            .map(|((l, u), w)| (l, u, w))
             .collect();
-        let count = chunks.len();
+        self.spread(jobs, |c, (l, u, w)| work(c * CHUNK, l, u, w))
+    }
+
+    /// Apply `work` to every chunk of rows, in parallel, returning the results in chunk order.
+    fn map_chunks<T: Send>(&self, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+        let jobs = vec![(); self.n.div_ceil(CHUNK)];
+        self.spread(jobs, |c, ()| work(c * CHUNK..((c + 1) * CHUNK).min(self.n)))
+    }
+
+    /// Run `work(index, job)` for every job, job `i` on thread `i % threads`, and return the
+    /// results in job order.
+    fn spread<J: Send, T: Send>(
+        &self,
+        jobs: Vec<J>,
+        work: impl Fn(usize, J) -> T + Sync,
+    ) -> Vec<T> {
+        let count = jobs.len();
         let threads = self.threads.min(count).max(1);
         if threads == 1 {
-            return chunks
+            return jobs
                 .into_iter()
-                .map(|(c, l, u, w)| work(c * CHUNK, l, u, w))
+                .enumerate()
+                .map(|(c, j)| work(c, j))
                 .collect();
         }
-        let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            shares[i % threads].push(chunk);
+        let mut shares: Vec<Vec<(usize, J)>> = (0..threads).map(|_| Vec::new()).collect();
+        for (c, job) in jobs.into_iter().enumerate() {
+            shares[c % threads].push((c, job));
         }
         let mut slots: Vec<Option<T>> = (0..count).map(|_| None).collect();
         std::thread::scope(|scope| {
+            let work = &work;
             let handles: Vec<_> = shares
                 .into_iter()
                 .map(|share| {
                     scope.spawn(move || {
                         share
                             .into_iter()
-                            .map(|(c, l, u, w)| (c, work(c * CHUNK, l, u, w)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for handle in handles {
-                for (c, value) in handle.join().expect("k-means worker does not panic") {
-                    slots[c] = Some(value);
-                }
-            }
-        });
-        slots
-            .into_iter()
-            .map(|s| s.expect("every chunk computed"))
-            .collect()
-    }
-
-    /// Apply `work` to every chunk of rows, in parallel, returning the results in chunk order.
-    fn map_chunks<T: Send>(&self, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
-        let chunks = self.n.div_ceil(CHUNK);
-        let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(self.n);
-        let threads = self.threads.min(chunks).max(1);
-        if threads == 1 {
-            return (0..chunks).map(|c| work(range(c))).collect();
-        }
-        let mut slots: Vec<Option<T>> = (0..chunks).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let work = &work;
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    scope.spawn(move || {
-                        (t..chunks)
-                            .step_by(threads)
-                            .map(|c| (c, work(range(c))))
+                            .map(|(c, job)| (c, work(c, job)))
                             .collect::<Vec<_>>()
                     })
                 })
