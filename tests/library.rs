@@ -18,17 +18,25 @@ async fn explain(ctx: &SessionContext, sql: &str) -> Result<String> {
 
 /// rfm() is an ordinary DataFusion plan: EXPLAIN shows one hash aggregate grouped by customer
 /// (segql_rfm_measures computes both distinct counts in it, so there is no DISTINCT count and
-/// no join), the windows that score, and a single scan with only the columns rfm needs.
+/// no join), segql's totals operator, the streaming row_number windows that score (no window
+/// that gathers every customer into one batch), and a single scan with only the columns rfm
+/// needs.
 #[tokio::test(flavor = "multi_thread")]
 async fn explain_shows_datafusion_operators() -> Result<()> {
     let ctx = context()?;
-    let plan = explain(&ctx, "SELECT * FROM rfm(sales)").await?;
+    let plan = explain(
+        &ctx,
+        "SELECT * FROM rfm('tests/fixtures/transactions_20k.parquet')",
+    )
+    .await?;
     for expected in [
-        "Aggregate: groupBy=[[CustomerID]], aggr=[[segql_rfm_measures(__rfm_ts, __rfm_amount, __rfm_order)]]",
-        "WindowAggr: windowExpr=[[ntile(Int64(5))",
-        "TableScan: sales projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
+        "TableScan: rfm_customers",
         "AggregateExec: mode=",
-        "WindowAggExec",
+        "aggr=[segql_rfm_measures(__rfm_ts,__rfm_amount,__rfm_order)]",
+        "RfmTotalsExec: __rfm_latest_us=max(last_purchase), __rfm_customers=count(*)",
+        "WindowAggr: windowExpr=[[row_number() ORDER BY [recency_days DESC NULLS LAST",
+        "BoundedWindowAggExec: wdw=[__rfm_r_rank",
+        "projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
     ] {
         assert!(
             plan.contains(expected),
@@ -39,8 +47,14 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
         !plan.contains("count(DISTINCT") && !plan.contains("Join"),
         "rfm() should need no DISTINCT count and no join:\n{plan}"
     );
+    assert!(
+        !plan.lines().any(|l| l
+            .trim_start_matches([' ', '|'])
+            .starts_with("WindowAggExec")),
+        "no unbounded window (it would gather every customer into one batch):\n{plan}"
+    );
     assert_eq!(
-        plan.matches("TableScan: sales").count(),
+        plan.matches("DataSourceExec").count(),
         1,
         "rfm() reads its input once:\n{plan}"
     );

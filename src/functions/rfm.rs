@@ -1,8 +1,11 @@
 //! `rfm(transactions [, options])`: one row per customer with Recency, Frequency, Monetary,
 //! their 1–5 scores and the R/F map segment.
 //!
-//! The function builds an ordinary DataFusion plan (projection → filter → aggregate → windows),
-//! so filters and projections are pushed into the scan and `EXPLAIN` shows every operator.
+//! The function builds an ordinary DataFusion plan (projection → filter → aggregate → totals →
+//! windows), so filters and projections are pushed into the scan and `EXPLAIN` shows every
+//! operator. The one operator of segql's own, [`super::rfm_totals`], appends the latest purchase
+//! and the customer count without gathering the customers into one batch, so every sort after
+//! the aggregate can spill under a memory limit.
 //!
 //! ```sql
 //! SELECT segment, count(*) FROM rfm(sales) GROUP BY segment;
@@ -13,10 +16,8 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::functions::core::expr_fn::get_field;
-use datafusion::functions::expr_fn::{coalesce, concat, round, starts_with};
-use datafusion::functions_aggregate::min_max::max_udaf;
-use datafusion::functions_window::expr_fn::ntile;
-use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::functions::expr_fn::{coalesce, concat, greatest, round, starts_with};
+use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{
     Expr, ExprFunctionExt, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, ident, lit,
@@ -27,7 +28,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::segql_timestamp::MICROS_PER_DAY;
-use super::{segql_check_finite, segql_rfm_measures, segql_timestamp};
+use super::{rfm_totals, segql_check_finite, segql_rfm_measures, segql_timestamp};
 use crate::error::arg_err;
 use crate::planner::args::first_line;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
@@ -42,7 +43,6 @@ const AMOUNT: &str = "__rfm_amount";
 const ORDER: &str = "__rfm_order";
 const SUM: &str = "__rfm_sum";
 const DAYS: &str = "__rfm_days";
-const LATEST: &str = "__rfm_latest_us";
 
 /// The declaration of `rfm()`.
 pub static SPEC: FunctionSpec = FunctionSpec {
@@ -438,17 +438,12 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
             field("purchase_days").alias(DAYS),
         ])?;
 
-    // 3. The snapshot: given, or the latest purchase (a window over all customers) + 1 day.
-    let (with_as_of, as_of_us) = match options.as_of_us {
-        Some(us) => (per_customer, lit(us)),
-        None => {
-            let latest = Expr::from(WindowFunction::new(
-                max_udaf(),
-                vec![cast(col("last_purchase"), DataType::Int64)],
-            ));
-            let with_latest = per_customer.window(vec![latest.alias(LATEST)])?;
-            (with_latest, col(LATEST) + lit(MICROS_PER_DAY))
-        }
+    // 3. The totals over all customers: the latest purchase (the default snapshot is one day
+    // after it) and the customer count (NTILE's bucket sizes).
+    let with_totals = rfm_totals::with_totals(per_customer.build()?, "last_purchase")?;
+    let as_of_us = match options.as_of_us {
+        Some(us) => lit(us),
+        None => col(rfm_totals::LATEST) + lit(MICROS_PER_DAY),
     };
 
     // 4. The measures.
@@ -467,7 +462,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         ) / cast(col(DAYS) - lit(1i64), DataType::Float64),
     )
     .end()?;
-    let measures = with_as_of.project(vec![
+    let measures = with_totals.project(vec![
         ident(key),
         col("first_purchase"),
         col("last_purchase"),
@@ -477,53 +472,79 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         (monetary.clone() / cast(col("frequency"), DataType::Float64)).alias("avg_order_value"),
         ((last_us - first_us) / lit(MICROS_PER_DAY)).alias("tenure_days"),
         periodicity.alias("periodicity_days"),
+        col(rfm_totals::CUSTOMERS),
     ])?;
 
-    // 5. Scores: NTILE over (value, customer key); recency descending so recent = high.
-    let bins = lit(options.bins);
+    // 5. Scores: NTILE over (value, customer key); recency descending so recent = high. The
+    // bucket comes from row_number() and the customer count (see [`ntile`]): DataFusion's
+    // NTILE window gathers every customer into one batch, which a memory limit cannot spill.
     let by_key = ident(key).sort(true, false);
-    let r = ntile(bins.clone())
+    let r = row_number()
         .order_by(vec![col("recency_days").sort(false, false), by_key.clone()])
         .build()?;
-    let f = ntile(bins.clone())
+    let f = row_number()
         .order_by(vec![col("frequency").sort(true, false), by_key.clone()])
         .build()?;
-    let m = ntile(bins)
+    let m = row_number()
         .order_by(vec![col("monetary").sort(true, false), by_key])
         .build()?;
-    // Each window orders differently, so each gets its own Window node; window_plan groups
-    // them, and the results are read back by the names the window expressions display as.
-    let names = [&r, &f, &m].map(|w| w.schema_name().to_string());
-    let scored = LogicalPlanBuilder::from(LogicalPlanBuilder::window_plan(
-        measures.build()?,
-        vec![r, f, m],
-    )?);
-    let [r_name, f_name, m_name] = names;
+    // Each window orders differently, so each is its own Window node (and its own sort).
+    let (r_name, f_name, m_name) = ("__rfm_r_rank", "__rfm_f_rank", "__rfm_m_rank");
+    let ranked = measures
+        .window(vec![r.alias(r_name)])?
+        .window(vec![f.alias(f_name)])?
+        .window(vec![m.alias(m_name)])?;
 
-    let score = |name: &str| cast(ident(name), DataType::Int64);
-    scored
-        .project(vec![
-            ident(key),
-            col("first_purchase"),
-            col("last_purchase"),
-            col("recency_days"),
-            col("frequency"),
-            col("monetary"),
-            col("avg_order_value"),
-            col("tenure_days"),
-            col("periodicity_days"),
-            score(&r_name).alias("r_score"),
-            score(&f_name).alias("f_score"),
-            score(&m_name).alias("m_score"),
-            concat(vec![
-                cast(ident(&r_name), DataType::Utf8),
-                cast(ident(&f_name), DataType::Utf8),
-                cast(ident(&m_name), DataType::Utf8),
-            ])
-            .alias("rfm_cell"),
-            segment_expr(score(&r_name), score(&f_name), options.bins)?.alias("segment"),
-        ])?
-        .build()
+    let score = |name: &str| ntile(col(name), col(rfm_totals::CUSTOMERS), options.bins);
+    let measure_columns = [
+        "first_purchase",
+        "last_purchase",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "avg_order_value",
+        "tenure_days",
+        "periodicity_days",
+    ];
+    let mut scored = vec![ident(key)];
+    scored.extend(measure_columns.iter().map(|c| col(*c)));
+    scored.extend([
+        score(r_name)?.alias("r_score"),
+        score(f_name)?.alias("f_score"),
+        score(m_name)?.alias("m_score"),
+    ]);
+    let mut output = vec![ident(key)];
+    output.extend(measure_columns.iter().map(|c| col(*c)));
+    output.extend([
+        col("r_score"),
+        col("f_score"),
+        col("m_score"),
+        concat(vec![
+            cast(col("r_score"), DataType::Utf8),
+            cast(col("f_score"), DataType::Utf8),
+            cast(col("m_score"), DataType::Utf8),
+        ])
+        .alias("rfm_cell"),
+        segment_expr(col("r_score"), col("f_score"), options.bins)?.alias("segment"),
+    ]);
+    ranked.project(scored)?.project(output)?.build()
+}
+
+/// SQL's `NTILE(bins)` of the row numbered `row_number` (from 1) among `rows`: the first
+/// `rows % bins` buckets hold one row more than the others. The same buckets as DataFusion's
+/// and DuckDB's NTILE window.
+fn ntile(row_number: Expr, rows: Expr, bins: i64) -> Result<Expr> {
+    let i = cast(row_number, DataType::Int64) - lit(1i64);
+    let base = rows.clone() / lit(bins);
+    let remainder = rows % lit(bins);
+    let large = remainder.clone() * (base.clone() + lit(1i64));
+    // When base is 0 every row is in a large bucket, so the ELSE branch never divides by it.
+    let small_base = greatest(vec![base.clone(), lit(1i64)]);
+    when(
+        i.clone().lt(large.clone()),
+        i.clone() / (base + lit(1i64)) + lit(1i64),
+    )
+    .otherwise(remainder + (i - large) / small_base + lit(1i64))
 }
 
 /// `CASE` over the R/F map, with scores rescaled from `1..=bins` onto 1–5: the SQL form of

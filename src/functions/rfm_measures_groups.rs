@@ -110,6 +110,8 @@ pub struct RfmMeasuresGroups {
     hasher: TextHasher,
     /// Keys held in all sets, for [`GroupsAccumulator::size`].
     stored: usize,
+    /// Strings of the arena still used by a group's text set.
+    live_strings: usize,
 }
 
 impl RfmMeasuresGroups {
@@ -127,6 +129,7 @@ impl RfmMeasuresGroups {
             strings: Strings::default(),
             hasher: TextHasher::default(),
             stored: 0,
+            live_strings: 0,
         }
     }
 
@@ -175,6 +178,7 @@ impl RfmMeasuresGroups {
         let hash = text_hash(&self.hasher, text);
         if self.texts[group].insert(hash, text, &mut self.strings) {
             self.stored += 1;
+            self.live_strings += 1;
         }
     }
 
@@ -212,7 +216,23 @@ impl RfmMeasuresGroups {
             .sum::<usize>()
             + taken.texts.iter().map(TextSet::len).sum::<usize>();
         self.stored -= released;
+        self.live_strings -= taken.texts.iter().map(TextSet::len).sum::<usize>();
         taken
+    }
+
+    /// Drop from the string arena what only emitted groups used: everything when no group is
+    /// left, else (once most of the arena is unused) the remaining groups' strings are copied
+    /// to a fresh arena. Without this the arena would keep every order id ever seen, and an
+    /// aggregate that emits early to stay within a memory limit could never get below it.
+    fn release_strings(&mut self) {
+        if self.kind != OrderKind::Text || self.live_strings * 2 > self.strings.len() {
+            return;
+        }
+        let mut kept = Strings::default();
+        for set in &mut self.texts {
+            set.rehome(&self.strings, &mut kept);
+        }
+        self.strings = kept;
     }
 
     /// A list array of the order ids of the taken groups.
@@ -362,6 +382,7 @@ impl GroupsAccumulator for RfmMeasuresGroups {
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let taken = self.take(emit_to);
+        self.release_strings();
         let counted = taken.counted();
         let frequency = taken.frequency(self.kind);
         let days = Int64Array::from_iter_values(taken.days.iter().map(|s| s.len() as i64));
@@ -389,6 +410,7 @@ impl GroupsAccumulator for RfmMeasuresGroups {
         let taken = self.take(emit_to);
         let counted = taken.counted();
         let orders = (self.kind != OrderKind::None).then(|| self.order_list(&taken));
+        self.release_strings();
         let days = int_list(&taken.days);
         let mut state: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::new(taken.first.into(), Some(counted.clone()))),

@@ -403,28 +403,33 @@ fn kmeans_plus_plus(data: &Data<'_>, k: usize, rng: &mut ChaCha8Rng) -> Array2<f
                 cumulative.partition_point(|&s| s <= target).min(data.n - 1)
             })
             .collect();
-        // the potential each candidate would leave, summed chunk by chunk in order
+        // the distances each candidate would leave, and their sum, chunk by chunk in order
         let per_chunk = data.map_chunks(|r| {
             candidates
                 .iter()
                 .map(|&cand| {
                     let center = data.row(cand);
-                    r.clone()
+                    let left: Vec<f64> = r
+                        .clone()
                         .map(|i| closest[i].min(squared_distance(data.row(i), center)))
-                        .sum::<f64>()
+                        .collect();
+                    let total = left.iter().sum::<f64>();
+                    (left, total)
                 })
-                .collect::<Vec<f64>>()
+                .collect::<Vec<_>>()
         });
         let totals: Vec<f64> = (0..trials)
-            .map(|t| per_chunk.iter().map(|chunk| chunk[t]).sum())
+            .map(|t| per_chunk.iter().map(|chunk| chunk[t].1).sum())
             .collect();
         let best = (0..trials)
             .min_by(|&a, &b| totals[a].total_cmp(&totals[b]))
             .expect("at least two trials");
-        let chosen = data.row(candidates[best]).to_vec();
-        for (i, slot) in closest.iter_mut().enumerate() {
-            *slot = slot.min(squared_distance(data.row(i), &chosen));
+        // the kept candidate's distances are the new nearest-centre distances
+        closest.clear();
+        for mut chunk in per_chunk {
+            closest.append(&mut chunk.swap_remove(best).0);
         }
+        let chosen = data.row(candidates[best]).to_vec();
         potential = totals[best];
         centers.row_mut(c).assign(&ndarray::aview1(&chosen));
     }

@@ -144,6 +144,15 @@ impl TextSet {
         self.len() == 0
     }
 
+    /// Copy this set's strings from `from` into `to`, pointing the set at the copies.
+    pub fn rehome(&mut self, from: &Strings, to: &mut Strings) {
+        let mut move_entry = |entry: &mut (u64, u32)| entry.1 = to.push(from.get(entry.1));
+        match self {
+            TextSet::Few(entries) => entries.iter_mut().for_each(&mut move_entry),
+            TextSet::Many(table) => table.iter_mut().for_each(&mut move_entry),
+        }
+    }
+
     /// The strings' ids in the arena, in no particular order.
     pub fn ids(&self) -> Box<dyn Iterator<Item = u32> + '_> {
         match self {
@@ -181,6 +190,16 @@ impl Strings {
     pub fn heap_bytes(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * 8
     }
+
+    /// How many strings are stored.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
 }
 
 /// The hasher for [`TextSet`]s: one per accumulator, so every hash it compares comes from it.
@@ -211,6 +230,42 @@ mod tests {
         let mut keys: Vec<u64> = set.keys().collect();
         keys.sort();
         assert_eq!(keys, (0..97).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn rehomed_sets_keep_their_strings_and_the_new_arena_holds_only_theirs() {
+        let hasher = TextHasher::default();
+        let mut arena = Strings::default();
+        let mut gone = TextSet::default();
+        let mut few = TextSet::default();
+        let mut many = TextSet::default();
+        let names: Vec<String> = (0..100).map(|i| format!("inv-{i}")).collect();
+        for name in &names[..10] {
+            gone.insert(text_hash(&hasher, name), name, &mut arena);
+        }
+        for name in &names[..3] {
+            few.insert(text_hash(&hasher, name), name, &mut arena);
+        }
+        for name in &names {
+            many.insert(text_hash(&hasher, name), name, &mut arena);
+        }
+        let mut kept = Strings::default();
+        few.rehome(&arena, &mut kept);
+        many.rehome(&arena, &mut kept);
+        // each set stores its own copy: 10 + 3 + 100 strings, of which 3 + 100 are kept
+        assert_eq!((arena.len(), kept.len()), (113, 103));
+        let strings = |set: &TextSet, arena: &Strings| {
+            let mut v: Vec<String> = set.ids().map(|id| arena.get(id).to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(strings(&few, &kept), ["inv-0", "inv-1", "inv-2"]);
+        let mut all = names.clone();
+        all.sort();
+        assert_eq!(strings(&many, &kept), all);
+        // still sets: a string already in is found through its hash and the new arena
+        assert!(!many.insert(text_hash(&hasher, "inv-42"), "inv-42", &mut kept));
+        assert!(few.insert(text_hash(&hasher, "inv-42"), "inv-42", &mut kept));
     }
 
     #[test]

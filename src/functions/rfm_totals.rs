@@ -1,0 +1,374 @@
+//! The population totals `rfm()` scores against: the latest purchase over all customers (the
+//! default snapshot is one day after it) and the number of customers (NTILE's bucket sizes).
+//!
+//! DataFusion's `max(..) OVER ()` and `NTILE` are unbounded windows: each gathers every
+//! customer into one record batch, and the sort after it then has to reserve memory for that
+//! whole batch at once, which fails under a session memory limit long before the data is large.
+//! [`RfmTotalsExec`] instead keeps its input as the batches it arrived in (counted against the
+//! memory pool), and emits them unchanged with two constant columns appended, so the sorts that
+//! follow receive ordinary batches and can spill; NTILE is then computed from `row_number()`,
+//! which streams.
+//!
+//! ```sql
+//! EXPLAIN SELECT * FROM rfm(sales);   -- RfmTotalsExec between the aggregate and the sorts
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::Result;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::{TableType, provider_as_source};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
+    PlanProperties,
+};
+use futures::{StreamExt, TryStreamExt, stream};
+
+use crate::error::arg_err;
+
+const NAME: &str = "rfm";
+
+/// The name the per-customer table shows under in logical plans.
+pub const TABLE_NAME: &str = "rfm_customers";
+
+/// The appended column holding the latest purchase over all customers, in microseconds since
+/// the epoch (NULL when no customer has one).
+pub const LATEST: &str = "__rfm_latest_us";
+
+/// The appended column holding the number of customers.
+pub const CUSTOMERS: &str = "__rfm_customers";
+
+/// `per_customer` (one row per customer, with a `time_column` timestamp) as a plan node that
+/// also carries the [`LATEST`] and [`CUSTOMERS`] totals on every row.
+///
+/// ```sql
+/// SELECT * FROM rfm(sales);   -- recency and scores read the totals
+/// ```
+pub fn with_totals(per_customer: LogicalPlan, time_column: &str) -> Result<LogicalPlanBuilder> {
+    let input_schema = per_customer.schema().as_arrow().clone();
+    let time_index = input_schema.index_of(time_column).map_err(|_| {
+        arg_err(
+            NAME,
+            format!("internal: the per-customer plan has no column {time_column}"),
+        )
+    })?;
+    let mut fields: Vec<Arc<Field>> = input_schema.fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new(LATEST, DataType::Int64, true)));
+    fields.push(Arc::new(Field::new(CUSTOMERS, DataType::Int64, false)));
+    let table = RfmTotalsTable {
+        input: Arc::new(per_customer),
+        time_index,
+        schema: Arc::new(Schema::new(fields)),
+    };
+    LogicalPlanBuilder::scan(TABLE_NAME, provider_as_source(Arc::new(table)), None)
+}
+
+/// The table behind [`with_totals`]: plans its input when scanned and puts [`RfmTotalsExec`]
+/// on top.
+#[derive(Debug)]
+struct RfmTotalsTable {
+    input: Arc<LogicalPlan>,
+    time_index: usize,
+    schema: SchemaRef,
+}
+
+#[async_trait]
+impl TableProvider for RfmTotalsTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let input = state.create_physical_plan(&self.input).await?;
+        Ok(Arc::new(RfmTotalsExec::try_new(
+            input,
+            self.time_index,
+            Arc::clone(&self.schema),
+            projection.cloned(),
+        )?))
+    }
+}
+
+/// Buffers one row per customer, then emits the same batches with the latest purchase and the
+/// customer count appended.
+#[derive(Debug)]
+pub struct RfmTotalsExec {
+    input: Arc<dyn ExecutionPlan>,
+    time_index: usize,
+    full_schema: SchemaRef,
+    projection: Option<Vec<usize>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl RfmTotalsExec {
+    /// The operator over `input` (coalesced to one partition if needed): `full_schema` is the
+    /// input's schema plus the two totals, of which `projection` is emitted.
+    pub fn try_new(
+        input: Arc<dyn ExecutionPlan>,
+        time_index: usize,
+        full_schema: SchemaRef,
+        projection: Option<Vec<usize>>,
+    ) -> Result<Self> {
+        let input: Arc<dyn ExecutionPlan> = if input.output_partitioning().partition_count() > 1 {
+            Arc::new(CoalescePartitionsExec::new(input))
+        } else {
+            input
+        };
+        if full_schema.fields().len() != input.schema().fields().len() + 2 {
+            return Err(arg_err(
+                NAME,
+                "internal: RfmTotalsExec's schema must be its input's plus two totals",
+            ));
+        }
+        let schema = match &projection {
+            Some(p) => Arc::new(full_schema.project(p)?),
+            None => Arc::clone(&full_schema),
+        };
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        Ok(Self {
+            input,
+            time_index,
+            full_schema,
+            projection,
+            properties,
+        })
+    }
+}
+
+impl DisplayAs for RfmTotalsExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let time = self.full_schema.field(self.time_index).name();
+        match t {
+            DisplayFormatType::TreeRender => write!(f, "latest={time}"),
+            _ => write!(
+                f,
+                "RfmTotalsExec: {LATEST}=max({time}), {CUSTOMERS}=count(*)"
+            ),
+        }
+    }
+}
+
+impl ExecutionPlan for RfmTotalsExec {
+    fn name(&self) -> &str {
+        "RfmTotalsExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(input) = children.pop().filter(|_| children.is_empty()) else {
+            return Err(arg_err(NAME, "RfmTotalsExec takes exactly one input"));
+        };
+        Ok(Arc::new(Self::try_new(
+            input,
+            self.time_index,
+            Arc::clone(&self.full_schema),
+            self.projection.clone(),
+        )?))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(arg_err(
+                NAME,
+                format!("RfmTotalsExec has one partition, asked for {partition}"),
+            ));
+        }
+        let input = self.input.execute(0, Arc::clone(&context))?;
+        let reservation = MemoryConsumer::new("RfmTotalsExec").register(context.memory_pool());
+        let time_index = self.time_index;
+        let schema = Arc::clone(&self.full_schema);
+        let projection = self.projection.clone();
+        let gathered = stream::once(gather(input, time_index, reservation));
+        let out = gathered
+            .map_ok(move |gathered| {
+                let schema = Arc::clone(&schema);
+                let projection = projection.clone();
+                let Gathered {
+                    batches,
+                    totals,
+                    reservation,
+                } = gathered;
+                stream::iter(batches).map(move |batch| {
+                    let held = held_bytes(&batch)?;
+                    reservation.shrink(held.min(reservation.size()));
+                    let full = totals.append(&schema, &batch)?;
+                    match &projection {
+                        Some(p) => Ok(full.project(p)?),
+                        None => Ok(full),
+                    }
+                })
+            })
+            .try_flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(self.properties.eq_properties.schema()),
+            out,
+        )))
+    }
+}
+
+/// The latest purchase and the number of customers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Totals {
+    latest: Option<i64>,
+    customers: i64,
+}
+
+impl Totals {
+    /// Count the rows of `batch`, whose `time` column is a microsecond timestamp.
+    fn add(&mut self, time: &ArrayRef) -> Result<()> {
+        let Some(time) = time.as_primitive_opt::<TimestampMicrosecondType>() else {
+            return Err(arg_err(
+                NAME,
+                format!(
+                    "internal: the last purchase must be a microsecond timestamp, got {}",
+                    time.data_type()
+                ),
+            ));
+        };
+        if let Some(max) = datafusion::arrow::compute::max(time) {
+            self.latest = Some(self.latest.map_or(max, |l| l.max(max)));
+        }
+        self.customers += time.len() as i64;
+        Ok(())
+    }
+
+    /// `batch` with the two totals appended as constant columns.
+    fn append(&self, schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch> {
+        let n = batch.num_rows();
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(Int64Array::from(vec![self.latest; n])));
+        columns.push(Arc::new(Int64Array::from_value(self.customers, n)));
+        Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+    }
+}
+
+/// The bytes of `batch`'s own rows. The aggregate's output batches are slices of larger
+/// arrays, whose full size `get_array_memory_size` would count once per slice.
+fn held_bytes(batch: &RecordBatch) -> Result<usize> {
+    let mut bytes = 0;
+    for column in batch.columns() {
+        bytes += column.to_data().get_slice_memory_size()?;
+    }
+    Ok(bytes)
+}
+
+/// Every input batch, the totals, and the memory they hold.
+struct Gathered {
+    batches: Vec<RecordBatch>,
+    totals: Totals,
+    reservation: MemoryReservation,
+}
+
+async fn gather(
+    mut input: SendableRecordBatchStream,
+    time_index: usize,
+    reservation: MemoryReservation,
+) -> Result<Gathered> {
+    let mut batches = Vec::new();
+    let mut totals = Totals {
+        latest: None,
+        customers: 0,
+    };
+    while let Some(batch) = input.next().await {
+        let batch = batch?;
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        reservation.try_grow(held_bytes(&batch)?)?;
+        totals.add(batch.column(time_index))?;
+        batches.push(batch);
+    }
+    Ok(Gathered {
+        batches,
+        totals,
+        reservation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+
+    #[test]
+    fn totals_are_the_latest_time_and_the_row_count_over_all_batches() {
+        let mut totals = Totals {
+            latest: None,
+            customers: 0,
+        };
+        let a: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![
+            Some(5),
+            None,
+            Some(9),
+        ]));
+        let b: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![Some(7)]));
+        totals.add(&a).unwrap();
+        totals.add(&b).unwrap();
+        assert_eq!(
+            totals,
+            Totals {
+                latest: Some(9),
+                customers: 4
+            }
+        );
+    }
+
+    #[test]
+    fn a_time_column_of_another_type_is_an_error_not_a_panic() {
+        let mut totals = Totals {
+            latest: None,
+            customers: 0,
+        };
+        let wrong: ArrayRef = Arc::new(Int64Array::from(vec![1]));
+        let err = totals.add(&wrong).unwrap_err().to_string();
+        assert!(err.contains("microsecond timestamp"), "{err}");
+    }
+}
