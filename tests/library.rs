@@ -18,7 +18,7 @@ async fn explain(ctx: &SessionContext, sql: &str) -> Result<String> {
 
 /// rfm() is an ordinary DataFusion plan: EXPLAIN shows one hash aggregate grouped by customer
 /// (segql_rfm_measures computes both distinct counts in it, so there is no DISTINCT count and
-/// no join), segql's totals operator, the streaming row_number windows that score (no window
+/// no join), in a single stage over rows partitioned by customer, segql's totals operator, the streaming row_number windows that score (no window
 /// that gathers every customer into one batch), and a single scan with only the columns rfm
 /// needs.
 #[tokio::test(flavor = "multi_thread")]
@@ -31,7 +31,9 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
     .await?;
     for expected in [
         "TableScan: rfm_customers",
-        "AggregateExec: mode=",
+        // one aggregation stage over rows hash-partitioned by customer (rfm_single_stage)
+        "AggregateExec: mode=SinglePartitioned, gby=[CustomerID@",
+        "RepartitionExec: partitioning=Hash([CustomerID@",
         "aggr=[segql_rfm_measures(__rfm_ts,__rfm_amount,__rfm_order)]",
         "RfmTotalsExec: __rfm_latest_us=max(last_purchase), __rfm_customers=count(*)",
         "WindowAggr: windowExpr=[[row_number() ORDER BY [recency_days DESC NULLS LAST",

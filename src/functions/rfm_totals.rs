@@ -36,6 +36,7 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
+use super::rfm_single_stage::single_stage;
 use crate::error::arg_err;
 
 const NAME: &str = "rfm";
@@ -101,7 +102,7 @@ impl TableProvider for RfmTotalsTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = state.create_physical_plan(&self.input).await?;
+        let input = single_stage(state.create_physical_plan(&self.input).await?)?;
         Ok(Arc::new(RfmTotalsExec::try_new(
             input,
             self.time_index,
