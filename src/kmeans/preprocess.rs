@@ -155,38 +155,92 @@ pub fn skewness(values: &[f64]) -> f64 {
     if m2 <= 0.0 { 0.0 } else { m3 / m2.powf(1.5) }
 }
 
+/// Positive values as their distinct values with counts: the likelihood sums run over distinct
+/// values only (a few hundred for recency or frequency, however many customers), and each
+/// value's logarithm is taken once instead of at every step of the search.
+struct Distinct {
+    logs: Vec<f64>,
+    counts: Vec<f64>,
+    n: f64,
+    log_sum: f64,
+}
+
+impl Distinct {
+    fn new(x: &[f64]) -> Self {
+        let mut sorted = x.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let (mut logs, mut counts) = (Vec::new(), Vec::new());
+        let mut previous = None;
+        for v in sorted {
+            if previous == Some(v) {
+                *counts.last_mut().expect("a previous value was counted") += 1.0;
+            } else {
+                logs.push(v.ln());
+                counts.push(1.0);
+                previous = Some(v);
+            }
+        }
+        let log_sum = logs.iter().zip(&counts).map(|(l, c)| l * c).sum();
+        Self {
+            logs,
+            counts,
+            n: x.len() as f64,
+            log_sum,
+        }
+    }
+
+    /// The Box-Cox log-likelihood of λ (scipy.stats.boxcox_llf), with `y` as scratch space.
+    /// `(x^λ - 1) / λ` is computed as `expm1(λ ln x) / λ`, which is also the more accurate
+    /// form near λ = 0.
+    fn llf(&self, lambda: f64, y: &mut Vec<f64>) -> f64 {
+        y.clear();
+        if lambda.abs() < 1e-12 {
+            y.extend_from_slice(&self.logs);
+        } else {
+            y.extend(self.logs.iter().map(|l| (lambda * l).exp_m1() / lambda));
+        }
+        let mean = y.iter().zip(&self.counts).map(|(v, c)| v * c).sum::<f64>() / self.n;
+        let var = y
+            .iter()
+            .zip(&self.counts)
+            .map(|(v, c)| (v - mean).powi(2) * c)
+            .sum::<f64>()
+            / self.n;
+        (lambda - 1.0) * self.log_sum - self.n / 2.0 * var.max(f64::MIN_POSITIVE).ln()
+    }
+}
+
 /// The Box-Cox log-likelihood of λ for positive `x` (scipy.stats.boxcox_llf).
+#[cfg(test)]
 fn boxcox_llf(x: &[f64], lambda: f64) -> f64 {
-    let n = x.len() as f64;
-    let log_sum: f64 = x.iter().map(|v| v.ln()).sum();
-    let y: Vec<f64> = x.iter().map(|&v| boxcox(v, lambda)).collect();
-    let mean = y.iter().sum::<f64>() / n;
-    let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (lambda - 1.0) * log_sum - n / 2.0 * var.max(f64::MIN_POSITIVE).ln()
+    Distinct::new(x).llf(lambda, &mut Vec::new())
 }
 
 /// λ maximising the Box-Cox likelihood of `values + shift`, by golden-section search on
 /// [-5, 5] (the likelihood is unimodal in λ).
 pub fn boxcox_lambda(values: &[f64], shift: f64) -> f64 {
     let x: Vec<f64> = values.iter().map(|v| v + shift).collect();
+    let distinct = Distinct::new(&x);
+    let mut y = Vec::with_capacity(distinct.logs.len());
+    let mut llf = |lambda: f64| distinct.llf(lambda, &mut y);
     let (mut lo, mut hi) = (-5.0_f64, 5.0_f64);
     let ratio = (5.0_f64.sqrt() - 1.0) / 2.0;
     let mut a = hi - ratio * (hi - lo);
     let mut b = lo + ratio * (hi - lo);
-    let (mut fa, mut fb) = (boxcox_llf(&x, a), boxcox_llf(&x, b));
+    let (mut fa, mut fb) = (llf(a), llf(b));
     while hi - lo > 1e-9 {
         if fa > fb {
             hi = b;
             b = a;
             fb = fa;
             a = hi - ratio * (hi - lo);
-            fa = boxcox_llf(&x, a);
+            fa = llf(a);
         } else {
             lo = a;
             a = b;
             fa = fb;
             b = lo + ratio * (hi - lo);
-            fb = boxcox_llf(&x, b);
+            fb = llf(b);
         }
     }
     (lo + hi) / 2.0
@@ -255,6 +309,25 @@ mod tests {
             Transform::fit(TransformKind::Auto, &skewed),
             Transform::BoxCox { shift, .. } if shift == 0.0
         ));
+    }
+
+    #[test]
+    fn the_likelihood_over_distinct_values_is_the_likelihood_over_all_values() {
+        // repeated values (as recency and frequency have) against the textbook formula
+        let values: Vec<f64> = (0..300).map(|i| f64::from(1 + (i * i) % 17)).collect();
+        for lambda in [-1.5, -0.2, 0.0, 0.3, 2.0] {
+            let n = values.len() as f64;
+            let y: Vec<f64> = values.iter().map(|&v| boxcox(v, lambda)).collect();
+            let mean = y.iter().sum::<f64>() / n;
+            let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+            let log_sum: f64 = values.iter().map(|v| v.ln()).sum();
+            let direct = (lambda - 1.0) * log_sum - n / 2.0 * var.ln();
+            let ours = boxcox_llf(&values, lambda);
+            assert!(
+                (ours - direct).abs() < 1e-9 * direct.abs(),
+                "λ = {lambda}: {ours} vs {direct}"
+            );
+        }
     }
 
     #[test]
