@@ -26,8 +26,8 @@ async fn main() -> Result<()> {
     let threads: usize = args.next().and_then(|v| v.parse().ok()).unwrap_or(1);
     let ctx = SessionContext::new().enable_url_table();
     let sql = format!(
-        "SELECT CAST(recency AS DOUBLE) AS r, ln(1 + CAST(frequency AS DOUBLE)) AS f, \
-         ln(1 + greatest(monetary, 0)) AS m FROM '{path}' ORDER BY \"CustomerID\""
+        "SELECT CAST(recency_days AS DOUBLE) AS r, ln(1 + CAST(frequency AS DOUBLE)) AS f, \
+         ln(1 + greatest(monetary, 0)) AS m FROM '{path}'"
     );
     let batches = ctx.sql(&sql).await?.collect().await?;
     let n: usize = batches.iter().map(|b| b.num_rows()).sum();
@@ -54,6 +54,20 @@ async fn main() -> Result<()> {
         .threads(threads)
         .check()
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+    if std::env::var_os("KMEANS_TRACE").is_some() {
+        let iters = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(usize, usize)>::new()));
+        let seen = iters.clone();
+        let monitor = segql::kmeans::Monitor::new().with_progress(move |p| {
+            seen.lock().unwrap().push((p.run, p.iteration));
+        });
+        segql::kmeans::fit_monitored(&params, data.view(), &monitor)
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        let mut last = std::collections::BTreeMap::new();
+        for (run, it) in iters.lock().unwrap().iter() {
+            last.insert(*run, *it);
+        }
+        eprintln!("iterations per run: {last:?}");
+    }
     let started = Instant::now();
     let model = fit(&params, data.view())
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;

@@ -12,9 +12,14 @@
 
 pub mod algorithm;
 pub mod errors;
+mod hartigan;
 pub mod hyperparams;
+mod lloyd;
 pub mod monitor;
 pub mod preprocess;
+mod restarts;
+mod rows;
+mod seeding;
 
 pub use algorithm::{KMeansFit, fit, fit_monitored, nearest, squared_distance};
 pub use errors::{KMeansError, KMeansParamsError};

@@ -388,15 +388,22 @@ fn lexicographic(a: &[f64], b: &[f64]) -> Ordering {
 }
 
 /// The columns with their rows sorted lexicographically (-0.0 counts as 0.0).
+///
+/// Each row becomes `d` unsigned keys side by side (ordered as `f64::total_cmp` orders the
+/// values), so a comparison reads one contiguous row instead of one value per column.
 fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let n = columns.first().map_or(0, Vec::len);
+    let d = columns.len().max(1);
+    let mut keys = vec![0u64; n * d];
+    for (j, column) in columns.iter().enumerate() {
+        for (i, &v) in column.iter().enumerate() {
+            keys[i * d + j] = total_order_key(v + 0.0);
+        }
+    }
     let mut index: Vec<u32> = (0..n as u32).collect();
     index.sort_unstable_by(|&a, &b| {
-        columns
-            .iter()
-            .map(|c| (c[a as usize] + 0.0).total_cmp(&(c[b as usize] + 0.0)))
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
+        let (a, b) = (a as usize * d, b as usize * d);
+        keys[a..a + d].cmp(&keys[b..b + d])
     });
     columns
         .iter()
@@ -404,7 +411,19 @@ fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// FNV-1a (64-bit) over the feature names and the values in canonical order, as hex.
+/// An unsigned key that sorts as `f64::total_cmp` sorts `v`: negative values have all their
+/// bits flipped, the others only their sign bit.
+fn total_order_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// FNV-1a (64-bit) over the feature names (byte by byte) and the values in canonical order
+/// (one 64-bit word per value), as hex.
 fn fingerprint(names: &[String], columns: &[Vec<f64>]) -> String {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -422,7 +441,8 @@ fn fingerprint(names: &[String], columns: &[Vec<f64>]) -> String {
     let n = columns.first().map_or(0, Vec::len);
     for i in 0..n {
         for column in columns {
-            feed(&column[i].to_bits().to_le_bytes());
+            hash ^= column[i].to_bits();
+            hash = hash.wrapping_mul(PRIME);
         }
     }
     format!("{hash:016x}")
@@ -430,6 +450,32 @@ fn fingerprint(names: &[String], columns: &[Vec<f64>]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn total_order_keys_sort_as_total_cmp() {
+        let mut values = vec![
+            f64::INFINITY,
+            -1.5,
+            0.0,
+            3.25,
+            f64::NEG_INFINITY,
+            -0.0,
+            1e-300,
+            -1e300,
+            2.0,
+        ];
+        let mut by_key = values.clone();
+        by_key.sort_by_key(|&v| total_order_key(v));
+        values.sort_by(f64::total_cmp);
+        assert_eq!(
+            by_key.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        // by hand: the smallest is -inf, then -1e300; -0.0 just before 0.0
+        assert_eq!(by_key[0], f64::NEG_INFINITY);
+        assert_eq!(by_key[1], -1e300);
+        assert!(by_key[3] == 0.0 && by_key[3].is_sign_negative());
+    }
+
     use super::*;
 
     fn data(columns: Vec<Vec<f64>>) -> FeatureData {
