@@ -60,7 +60,8 @@ impl FitBar {
             self.bar = Some(bar);
         }
         let Some(bar) = &self.bar else { return };
-        bar.set_position(p.run.min(p.n_init) as u64);
+        // restarts run side by side and report in turn: the bar shows the furthest one
+        bar.set_position(bar.position().max(p.run.min(p.n_init) as u64));
         let best = p
             .best_inertia
             .map(|b| format!(" (best {b:.2})"))
