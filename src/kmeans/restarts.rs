@@ -77,6 +77,7 @@ pub(super) fn best_of<W: Width>(
     let mut master = ChaCha8Rng::seed_from_u64(params.seed());
     let seeds: Vec<u64> = (0..n_init).map(|_| master.next_u64()).collect();
     let best_so_far = Mutex::new(None::<f64>);
+    let next_run = AtomicUsize::new(0);
     let restart = |run: usize, rows: &Rows<'_, W>, scratch: &mut Scratch| {
         if monitor.is_cancelled() {
             return Err(KMeansError::Cancelled);
@@ -112,40 +113,15 @@ pub(super) fn best_of<W: Width>(
         }
         Ok(Kept { converged, run })
     };
-    let mut done: Vec<Result<Kept, KMeansError>> = if rows.threads > 1 && n_init >= rows.threads {
-        let alone = rows.with_threads(1);
-        let next = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..rows.threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut scratch = Scratch::default();
-                        let mut done = Vec::new();
-                        loop {
-                            let run = next.fetch_add(1, Ordering::Relaxed);
-                            if run >= n_init {
-                                break;
-                            }
-                            let result = restart(run, &alone, &mut scratch);
-                            let failed = result.is_err();
-                            done.push(result);
-                            if failed {
-                                break;
-                            }
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("k-means restart does not panic"))
-                .collect()
-        })
-    } else {
+    // take the next restart until none is left or one fails
+    let work = |rows: &Rows<'_, W>| {
         let mut scratch = Scratch::default();
         let mut done = Vec::new();
-        for run in 0..n_init {
+        loop {
+            let run = next_run.fetch_add(1, Ordering::Relaxed);
+            if run >= n_init {
+                break;
+            }
             let result = restart(run, rows, &mut scratch);
             let failed = result.is_err();
             done.push(result);
@@ -154,6 +130,20 @@ pub(super) fn best_of<W: Width>(
             }
         }
         done
+    };
+    let mut done: Vec<Result<Kept, KMeansError>> = if rows.threads > 1 && n_init >= rows.threads {
+        let alone = rows.with_threads(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..rows.threads)
+                .map(|_| scope.spawn(|| work(&alone)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("k-means restart does not panic"))
+                .collect()
+        })
+    } else {
+        work(rows)
     };
     done.sort_by_key(|r| r.as_ref().map_or(0, |kept| kept.run));
     let mut best: Option<Kept> = None;
