@@ -18,9 +18,9 @@ async fn explain(ctx: &SessionContext, sql: &str) -> Result<String> {
 
 /// rfm() is an ordinary DataFusion plan: EXPLAIN shows one hash aggregate grouped by customer
 /// (segql_rfm_measures computes both distinct counts in it, so there is no DISTINCT count and
-/// no join), in a single stage over rows partitioned by customer, segql's totals operator, the streaming row_number windows that score (no window
-/// that gathers every customer into one batch), and a single scan with only the columns rfm
-/// needs.
+/// no join), in a single stage over rows partitioned by customer, segql's totals and ranks
+/// operators (no window that gathers every customer into one batch), and a single scan with
+/// only the columns rfm needs.
 #[tokio::test(flavor = "multi_thread")]
 async fn explain_shows_datafusion_operators() -> Result<()> {
     let ctx = context()?;
@@ -30,14 +30,16 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
     )
     .await?;
     for expected in [
-        "TableScan: rfm_customers",
+        "TableScan: rfm_ranked",
         // one aggregation stage over rows hash-partitioned by customer (rfm_single_stage)
         "AggregateExec: mode=SinglePartitioned, gby=[CustomerID@",
         "RepartitionExec: partitioning=Hash([CustomerID@",
         "aggr=[segql_rfm_measures(__rfm_ts,__rfm_amount,__rfm_order)]",
         "RfmTotalsExec: __rfm_latest_us=max(last_purchase), __rfm_customers=count(*)",
-        "WindowAggr: windowExpr=[[row_number() ORDER BY [recency_days DESC NULLS LAST",
-        "BoundedWindowAggExec: wdw=[__rfm_r_rank",
+        // the three score orderings ranked side by side by one operator (rfm_ranks)
+        "RfmRanksExec: __rfm_r_rank=[recency_days@3 DESC NULLS LAST, CustomerID@0 ASC NULLS LAST], \
+         __rfm_f_rank=[frequency@4 ASC NULLS LAST, CustomerID@0 ASC NULLS LAST], \
+         __rfm_m_rank=[monetary@5 ASC NULLS LAST, CustomerID@0 ASC NULLS LAST]",
         "projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
     ] {
         assert!(

@@ -2,10 +2,11 @@
 //! their 1–5 scores and the R/F map segment.
 //!
 //! The function builds an ordinary DataFusion plan (projection → filter → aggregate → totals →
-//! windows), so filters and projections are pushed into the scan and `EXPLAIN` shows every
-//! operator. The one operator of segql's own, [`super::rfm_totals`], appends the latest purchase
-//! and the customer count without gathering the customers into one batch, so every sort after
-//! the aggregate can spill under a memory limit.
+//! ranks → scores), so filters and projections are pushed into the scan and `EXPLAIN` shows
+//! every operator. Two operators are segql's own: [`super::rfm_totals`] appends the latest
+//! purchase and the customer count, and [`super::rfm_ranks`] ranks the customers by recency,
+//! frequency and monetary side by side, in place of three window operators each behind its own
+//! single-partition sort.
 //!
 //! ```sql
 //! SELECT segment, count(*) FROM rfm(sales) GROUP BY segment;
@@ -17,18 +18,16 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::functions::core::expr_fn::get_field;
 use datafusion::functions::expr_fn::{coalesce, concat, greatest, round, starts_with};
-use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{
-    Expr, ExprFunctionExt, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, ident, lit,
-    when,
+    Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, ident, lit, when,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::segql_timestamp::MICROS_PER_DAY;
-use super::{rfm_totals, segql_check_finite, segql_rfm_measures, segql_timestamp};
+use super::{rfm_ranks, rfm_totals, segql_check_finite, segql_rfm_measures, segql_timestamp};
 use crate::error::arg_err;
 use crate::planner::args::first_line;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
@@ -476,24 +475,28 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     ])?;
 
     // 5. Scores: NTILE over (value, customer key); recency descending so recent = high. The
-    // bucket comes from row_number() and the customer count (see [`ntile`]): DataFusion's
-    // NTILE window gathers every customer into one batch, which a memory limit cannot spill.
+    // bucket comes from each customer's rank and the customer count (see [`ntile`]); the three
+    // ranks are computed side by side by one operator ([`rfm_ranks`]) instead of three window
+    // operators, each behind its own single-partition sort.
     let by_key = ident(key).sort(true, false);
-    let r = row_number()
-        .order_by(vec![col("recency_days").sort(false, false), by_key.clone()])
-        .build()?;
-    let f = row_number()
-        .order_by(vec![col("frequency").sort(true, false), by_key.clone()])
-        .build()?;
-    let m = row_number()
-        .order_by(vec![col("monetary").sort(true, false), by_key])
-        .build()?;
-    // Each window orders differently, so each is its own Window node (and its own sort).
     let (r_name, f_name, m_name) = ("__rfm_r_rank", "__rfm_f_rank", "__rfm_m_rank");
-    let ranked = measures
-        .window(vec![r.alias(r_name)])?
-        .window(vec![f.alias(f_name)])?
-        .window(vec![m.alias(m_name)])?;
+    let ranked = rfm_ranks::with_ranks(
+        measures.build()?,
+        vec![
+            (
+                r_name.to_string(),
+                vec![col("recency_days").sort(false, false), by_key.clone()],
+            ),
+            (
+                f_name.to_string(),
+                vec![col("frequency").sort(true, false), by_key.clone()],
+            ),
+            (
+                m_name.to_string(),
+                vec![col("monetary").sort(true, false), by_key],
+            ),
+        ],
+    )?;
 
     let score = |name: &str| ntile(col(name), col(rfm_totals::CUSTOMERS), options.bins);
     let measure_columns = [

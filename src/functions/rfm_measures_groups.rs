@@ -2,12 +2,13 @@
 //! over a batch updates every customer's first and last purchase, row count, summed amount and
 //! distinct order ids and purchase days.
 //!
-//! Per-customer values live in plain vectors indexed by DataFusion's group index; distinct
-//! values in a small [`KeySet`] (integers) or [`TextSet`] (order id text) per customer. A row
-//! repeating the previous row's customer and order id or day skips the set entirely (the lines
-//! of one invoice arrive together), so most rows cost no hashing beyond the group lookup
-//! DataFusion already did. Partial states carry the distinct values as lists, so
-//! states from different partitions, or spilled to disk, merge exactly.
+//! A customer's totals sit together in one [`Totals`] record, so a run of rows touches one
+//! cache line of them. Distinct values are not looked up per customer while rows stream in: a
+//! row whose (customer, order id) or (customer, day) differs from the previous row's appends
+//! the pair to a log ([`GroupedKeys`]), and repeats are dropped in bulk by sorting the log
+//! per customer when it has doubled and when groups are emitted. The lines of one invoice
+//! arrive together, so most rows append nothing. Partial states carry the distinct values as
+//! lists, so states from different partitions, or spilled to disk, merge exactly.
 //!
 //! ```sql
 //! SELECT "CustomerID", segql_rfm_measures("InvoiceDate", "Quantity" * "UnitPrice", "InvoiceNo")
@@ -18,19 +19,19 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, GenericListArray, Int64Array,
-    LargeStringArray, ListArray, StringArray, StringViewArray, StructArray,
+    LargeStringArray, ListArray, StringArray, StringBuilder, StringViewArray, StructArray,
     TimestampMicrosecondArray,
 };
-use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::datatypes::{
     DataType, Field, FieldRef, Float64Type, Int64Type, TimestampMicrosecondType,
 };
-use datafusion::common::{Result, internal_err};
+use datafusion::common::{Result, exec_err, internal_err};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 
 use super::segql_rfm_measures::result_fields;
 use super::segql_timestamp::MICROS_PER_DAY;
-use crate::rfm::distinct::{KeySet, Strings, TextHasher, TextSet, text_hash};
+use crate::rfm::distinct::{GroupedKeys, LongTexts, TextKey, is_long};
 
 /// What the order id argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,28 +91,41 @@ impl<'a> Orders<'a> {
     }
 }
 
+/// One group's totals, kept together so a row touches one cache line of them.
+#[derive(Debug, Clone, Copy)]
+struct Totals {
+    /// Earliest purchase (µs), `i64::MAX` before the first row.
+    first: i64,
+    /// Latest purchase (µs), `i64::MIN` before the first row.
+    last: i64,
+    sum: f64,
+    rows: i64,
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Self {
+            first: i64::MAX,
+            last: i64::MIN,
+            sum: 0.0,
+            rows: 0,
+        }
+    }
+}
+
 /// Running RFM measures for every group.
 #[derive(Debug)]
 pub struct RfmMeasuresGroups {
     kind: OrderKind,
-    /// Earliest purchase (µs), `i64::MAX` before the first row.
-    first: Vec<i64>,
-    /// Latest purchase (µs), `i64::MIN` before the first row.
-    last: Vec<i64>,
-    sum: Vec<f64>,
-    rows: Vec<i64>,
-    /// Distinct order ids (integers, or interned text); empty when there are none.
-    orders: Vec<KeySet>,
-    /// Distinct order id texts; empty unless the ids are text.
-    texts: Vec<TextSet>,
-    /// Distinct purchase days since the epoch.
-    days: Vec<KeySet>,
-    strings: Strings,
-    hasher: TextHasher,
-    /// Keys held in all sets, for [`GroupsAccumulator::size`].
-    stored: usize,
-    /// Strings of the arena still used by a group's text set.
-    live_strings: usize,
+    totals: Vec<Totals>,
+    /// (group, integer order id) pairs; empty unless the ids are integers.
+    int_orders: GroupedKeys<i64>,
+    /// (group, order id text) pairs; empty unless the ids are text.
+    text_orders: GroupedKeys<TextKey>,
+    /// The order id texts too long to be their own keys.
+    long_texts: LongTexts,
+    /// (group, purchase day since the epoch) pairs.
+    days: GroupedKeys<i32>,
 }
 
 impl RfmMeasuresGroups {
@@ -119,17 +133,11 @@ impl RfmMeasuresGroups {
     pub fn new(kind: OrderKind) -> Self {
         Self {
             kind,
-            first: Vec::new(),
-            last: Vec::new(),
-            sum: Vec::new(),
-            rows: Vec::new(),
-            orders: Vec::new(),
-            texts: Vec::new(),
-            days: Vec::new(),
-            strings: Strings::default(),
-            hasher: TextHasher::default(),
-            stored: 0,
-            live_strings: 0,
+            totals: Vec::new(),
+            int_orders: GroupedKeys::default(),
+            text_orders: GroupedKeys::default(),
+            long_texts: LongTexts::default(),
+            days: GroupedKeys::default(),
         }
     }
 
@@ -153,164 +161,166 @@ impl RfmMeasuresGroups {
         fields
     }
 
-    fn resize(&mut self, groups: usize) {
-        self.first.resize(groups, i64::MAX);
-        self.last.resize(groups, i64::MIN);
-        self.sum.resize(groups, 0.0);
-        self.rows.resize(groups, 0);
-        match self.kind {
-            OrderKind::None => {}
-            OrderKind::Int => self.orders.resize_with(groups, KeySet::default),
-            OrderKind::Text => self.texts.resize_with(groups, TextSet::default),
+    /// Room for `groups` groups; an error past the 2^32 groups the pair logs can number.
+    fn resize(&mut self, groups: usize) -> Result<()> {
+        if u32::try_from(groups).is_err() {
+            return exec_err!(
+                "segql_rfm_measures: more than {} customers in one partition",
+                u32::MAX
+            );
         }
-        self.days.resize_with(groups, KeySet::default);
+        self.totals.resize(groups, Totals::default());
+        Ok(())
     }
 
-    #[inline]
-    fn add_order_key(&mut self, group: usize, key: u64) {
-        if self.orders[group].insert(key) {
-            self.stored += 1;
-        }
-    }
-
-    #[inline]
-    fn add_order_text(&mut self, group: usize, text: &str) {
-        let hash = text_hash(&self.hasher, text);
-        if self.texts[group].insert(hash, text, &mut self.strings) {
-            self.stored += 1;
-            self.live_strings += 1;
+    /// Compact the pair logs that have grown enough since they last were.
+    fn compact_grown(&mut self) {
+        let groups = self.totals.len();
+        for log in [
+            &mut self.int_orders as &mut dyn Compact,
+            &mut self.text_orders,
+            &mut self.days,
+        ] {
+            if log.wants() {
+                log.run(groups);
+            }
         }
     }
 
-    #[inline]
-    fn add_day(&mut self, group: usize, day: i64) {
-        if self.days[group].insert(day as u64) {
-            self.stored += 1;
-        }
-    }
-
-    /// The first `emit_to` groups' vectors, removed from the accumulator.
+    /// The first `emit_to` groups' totals and pairs, removed from the accumulator (the
+    /// remaining groups renumbered from 0). Their long order ids stay readable until
+    /// [`release_texts`](Self::release_texts).
     fn take(&mut self, emit_to: EmitTo) -> Taken {
-        let taken = Taken {
-            first: emit_to.take_needed(&mut self.first),
-            last: emit_to.take_needed(&mut self.last),
-            sum: emit_to.take_needed(&mut self.sum),
-            rows: emit_to.take_needed(&mut self.rows),
-            orders: if self.kind == OrderKind::Int {
-                emit_to.take_needed(&mut self.orders)
-            } else {
-                Vec::new()
-            },
-            texts: if self.kind == OrderKind::Text {
-                emit_to.take_needed(&mut self.texts)
-            } else {
-                Vec::new()
-            },
-            days: emit_to.take_needed(&mut self.days),
-        };
-        let released: usize = taken
-            .orders
-            .iter()
-            .chain(&taken.days)
-            .map(KeySet::len)
-            .sum::<usize>()
-            + taken.texts.iter().map(TextSet::len).sum::<usize>();
-        self.stored -= released;
-        self.live_strings -= taken.texts.iter().map(TextSet::len).sum::<usize>();
-        taken
+        let groups = self.totals.len();
+        let totals = emit_to.take_needed(&mut self.totals);
+        let n = totals.len();
+        Taken {
+            int_orders: self.int_orders.take_first(n, groups),
+            text_orders: self.text_orders.take_first(n, groups),
+            days: self.days.take_first(n, groups),
+            totals,
+        }
     }
 
-    /// Drop from the string arena what only emitted groups used: everything when no group is
-    /// left, else (once most of the arena is unused) the remaining groups' strings are copied
-    /// to a fresh arena. Without this the arena would keep every order id ever seen, and an
-    /// aggregate that emits early to stay within a memory limit could never get below it.
-    fn release_strings(&mut self) {
-        if self.kind != OrderKind::Text || self.live_strings * 2 > self.strings.len() {
+    /// Drop the long order id texts only emitted groups used, once they are most of the
+    /// store (everything when no group is left). Without this the store would keep every
+    /// order id ever seen, and an aggregate that emits early to stay within a memory limit
+    /// could never get below it.
+    fn release_texts(&mut self) {
+        if self.long_texts.len() < 1024 {
+            if self.totals.is_empty() {
+                self.long_texts = LongTexts::default();
+            }
             return;
         }
-        let mut kept = Strings::default();
-        for set in &mut self.texts {
-            set.rehome(&self.strings, &mut kept);
+        let live = self
+            .text_orders
+            .keys_mut()
+            .iter()
+            .filter(|&&k| is_long(k))
+            .count();
+        if live * 2 <= self.long_texts.len() {
+            self.long_texts
+                .retain(self.text_orders.keys_mut().iter_mut());
         }
-        self.strings = kept;
+    }
+
+    /// Distinct orders per taken group (rows when there are no order ids).
+    fn frequency(&self, taken: &Taken) -> Int64Array {
+        match self.kind {
+            OrderKind::None => Int64Array::from_iter_values(taken.totals.iter().map(|t| t.rows)),
+            OrderKind::Int => counts(&taken.int_orders, taken.totals.len()),
+            OrderKind::Text => counts(&taken.text_orders, taken.totals.len()),
+        }
     }
 
     /// A list array of the order ids of the taken groups.
     fn order_list(&self, taken: &Taken) -> ArrayRef {
+        let groups = taken.totals.len();
         if self.kind == OrderKind::Text {
-            let offsets = OffsetBuffer::from_lengths(taken.texts.iter().map(TextSet::len));
-            let texts: Vec<&str> = taken
-                .texts
-                .iter()
-                .flat_map(TextSet::ids)
-                .map(|id| self.strings.get(id))
-                .collect();
-            Arc::new(ListArray::new(
-                Arc::new(Field::new_list_field(DataType::Utf8, true)),
-                offsets,
-                Arc::new(StringArray::from_iter_values(texts)),
-                None,
-            ))
+            let mut buffer = [0u8; 16];
+            let mut texts = StringBuilder::with_capacity(taken.text_orders.len(), 0);
+            for &(_, key) in &taken.text_orders {
+                texts.append_value(self.long_texts.text_into(key, &mut buffer));
+            }
+            list(
+                offsets(&taken.text_orders, groups),
+                Arc::new(texts.finish()),
+            )
         } else {
-            int_list(&taken.orders)
+            let ids = Int64Array::from_iter_values(taken.int_orders.iter().map(|e| e.1));
+            list(offsets(&taken.int_orders, groups), Arc::new(ids))
         }
     }
 }
 
-/// The vectors of the groups being emitted.
+/// A pair log, whatever its key type (so the logs can be walked together).
+trait Compact {
+    fn wants(&self) -> bool;
+    fn run(&mut self, groups: usize);
+}
+
+impl<K: Copy + Ord + Default> Compact for GroupedKeys<K> {
+    fn wants(&self) -> bool {
+        self.wants_compaction()
+    }
+    fn run(&mut self, groups: usize) {
+        self.compact(groups)
+    }
+}
+
+/// The totals and distinct pairs of the groups being emitted, pairs in group order.
 struct Taken {
-    first: Vec<i64>,
-    last: Vec<i64>,
-    sum: Vec<f64>,
-    rows: Vec<i64>,
-    orders: Vec<KeySet>,
-    texts: Vec<TextSet>,
-    days: Vec<KeySet>,
-}
-
-impl Taken {
-    /// Distinct orders per group (rows when there are no order ids).
-    fn frequency(&self, kind: OrderKind) -> Int64Array {
-        match kind {
-            OrderKind::None => Int64Array::from(self.rows.clone()),
-            OrderKind::Int => {
-                Int64Array::from_iter_values(self.orders.iter().map(|s| s.len() as i64))
-            }
-            OrderKind::Text => {
-                Int64Array::from_iter_values(self.texts.iter().map(|s| s.len() as i64))
-            }
-        }
-    }
+    totals: Vec<Totals>,
+    int_orders: Vec<(u32, i64)>,
+    text_orders: Vec<(u32, TextKey)>,
+    days: Vec<(u32, i32)>,
 }
 
 impl Taken {
     /// Valid where the group counted at least one row.
     fn counted(&self) -> NullBuffer {
-        NullBuffer::from(self.rows.iter().map(|&r| r > 0).collect::<Vec<bool>>())
+        NullBuffer::from_iter(self.totals.iter().map(|t| t.rows > 0))
     }
+
+    fn first(&self) -> ScalarBuffer<i64> {
+        self.totals.iter().map(|t| t.first).collect()
+    }
+
+    fn last(&self) -> ScalarBuffer<i64> {
+        self.totals.iter().map(|t| t.last).collect()
+    }
+
+    fn sum(&self) -> Float64Array {
+        Float64Array::from_iter_values(self.totals.iter().map(|t| t.sum))
+    }
+}
+
+/// How many pairs each of `groups` groups has, from pairs in group order.
+fn counts<K>(pairs: &[(u32, K)], groups: usize) -> Int64Array {
+    let mut counts = vec![0i64; groups];
+    for (group, _) in pairs {
+        counts[*group as usize] += 1;
+    }
+    Int64Array::from(counts)
+}
+
+/// List offsets over pairs in group order: one list per group, empty where it has none.
+fn offsets<K>(pairs: &[(u32, K)], groups: usize) -> OffsetBuffer<i32> {
+    let mut lengths = vec![0usize; groups];
+    for (group, _) in pairs {
+        lengths[*group as usize] += 1;
+    }
+    OffsetBuffer::from_lengths(lengths)
+}
+
+fn list(offsets: OffsetBuffer<i32>, values: ArrayRef) -> ArrayRef {
+    let item = Arc::new(Field::new_list_field(values.data_type().clone(), true));
+    Arc::new(ListArray::new(item, offsets, values, None))
 }
 
 fn list_of(item: DataType) -> DataType {
     DataType::List(Arc::new(Field::new_list_field(item, true)))
-}
-
-fn int_keys(sets: &[KeySet]) -> Int64Array {
-    let keys: Vec<i64> = sets
-        .iter()
-        .flat_map(KeySet::keys)
-        .map(|k| k as i64)
-        .collect();
-    Int64Array::from(keys)
-}
-
-fn int_list(sets: &[KeySet]) -> ArrayRef {
-    let offsets = OffsetBuffer::from_lengths(sets.iter().map(KeySet::len));
-    Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(DataType::Int64, true)),
-        offsets,
-        Arc::new(int_keys(sets)),
-        None,
-    ))
 }
 
 /// Whether row `row` passes the aggregate's FILTER clause.
@@ -333,29 +343,33 @@ impl GroupsAccumulator for RfmMeasuresGroups {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        self.resize(total_num_groups);
+        self.resize(total_num_groups)?;
         let times = values[0].as_primitive::<TimestampMicrosecondType>();
         let amounts = values[1].as_primitive::<Float64Type>();
         let orders = Orders::new(self.kind, values.get(2))?;
-        // The previous row's (group, order id text), (group, day) and (group, integer id):
-        // a repeat (the next line of the same order) needs no set lookup at all.
-        let mut previous: Option<(usize, &str)> = None;
-        let mut previous_day = (usize::MAX, 0i64);
-        let mut previous_id = (usize::MAX, 0i64);
+        // The previous row's (group, day), (group, integer id) and (group, text): a repeat
+        // (the next line of the same order) appends nothing.
+        let mut previous_day = (u32::MAX, 0i32);
+        let mut previous_id = (u32::MAX, 0i64);
+        let mut previous_text: (u32, &str) = (u32::MAX, "");
         for (row, &group) in group_indices.iter().enumerate() {
             if times.is_null(row) || !passes(opt_filter, row) {
                 continue;
             }
             let t = times.value(row);
-            self.first[group] = self.first[group].min(t);
-            self.last[group] = self.last[group].max(t);
-            self.rows[group] += 1;
+            let totals = &mut self.totals[group];
+            totals.first = totals.first.min(t);
+            totals.last = totals.last.max(t);
+            totals.rows += 1;
             if amounts.is_valid(row) {
-                self.sum[group] += amounts.value(row);
+                totals.sum += amounts.value(row);
             }
-            let day = (group, day_of(t));
+            // `resize` checked that every group number fits in 32 bits
+            let group = group as u32;
+            // a day number fits in 32 bits: |i64 µs| / 86.4e9 < 1.1e8
+            let day = (group, day_of(t) as i32);
             if day != previous_day {
-                self.add_day(group, day.1);
+                self.days.push(group, day.1);
                 previous_day = day;
             }
             match &orders {
@@ -363,42 +377,39 @@ impl GroupsAccumulator for RfmMeasuresGroups {
                 Orders::Int(ids) => {
                     let id = (group, ids.value(row));
                     if ids.is_valid(row) && id != previous_id {
-                        self.add_order_key(group, id.1 as u64);
+                        self.int_orders.push(group, id.1);
                         previous_id = id;
                     }
                 }
                 _ => {
                     if let Some(text) = orders.text(row)
-                        && previous != Some((group, text))
+                        && previous_text != (group, text)
                     {
-                        self.add_order_text(group, text);
-                        previous = Some((group, text));
+                        self.text_orders.push(group, self.long_texts.key(text));
+                        previous_text = (group, text);
                     }
                 }
             }
         }
+        self.compact_grown();
         Ok(())
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let taken = self.take(emit_to);
-        self.release_strings();
+        let groups = taken.totals.len();
         let counted = taken.counted();
-        let frequency = taken.frequency(self.kind);
-        let days = Int64Array::from_iter_values(taken.days.iter().map(|s| s.len() as i64));
         let columns: Vec<ArrayRef> = vec![
             Arc::new(TimestampMicrosecondArray::new(
-                taken.first.into(),
+                taken.first(),
                 Some(counted.clone()),
             )),
-            Arc::new(TimestampMicrosecondArray::new(
-                taken.last.into(),
-                Some(counted),
-            )),
-            Arc::new(frequency),
-            Arc::new(Float64Array::from(taken.sum)),
-            Arc::new(days),
+            Arc::new(TimestampMicrosecondArray::new(taken.last(), Some(counted))),
+            Arc::new(self.frequency(&taken)),
+            Arc::new(taken.sum()),
+            Arc::new(counts(&taken.days, groups)),
         ];
+        self.release_texts();
         Ok(Arc::new(StructArray::try_new(
             result_fields(),
             columns,
@@ -408,18 +419,21 @@ impl GroupsAccumulator for RfmMeasuresGroups {
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
         let taken = self.take(emit_to);
+        let groups = taken.totals.len();
         let counted = taken.counted();
         let orders = (self.kind != OrderKind::None).then(|| self.order_list(&taken));
-        self.release_strings();
-        let days = int_list(&taken.days);
+        self.release_texts();
+        let days = Int64Array::from_iter_values(taken.days.iter().map(|e| i64::from(e.1)));
         let mut state: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::new(taken.first.into(), Some(counted.clone()))),
-            Arc::new(Int64Array::new(taken.last.into(), Some(counted))),
-            Arc::new(Float64Array::from(taken.sum)),
-            Arc::new(Int64Array::from(taken.rows)),
+            Arc::new(Int64Array::new(taken.first(), Some(counted.clone()))),
+            Arc::new(Int64Array::new(taken.last(), Some(counted))),
+            Arc::new(taken.sum()),
+            Arc::new(Int64Array::from_iter_values(
+                taken.totals.iter().map(|t| t.rows),
+            )),
         ];
         state.extend(orders);
-        state.push(days);
+        state.push(list(offsets(&taken.days, groups), Arc::new(days)));
         Ok(state)
     }
 
@@ -429,7 +443,7 @@ impl GroupsAccumulator for RfmMeasuresGroups {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.resize(total_num_groups);
+        self.resize(total_num_groups)?;
         let first = values[0].as_primitive::<Int64Type>();
         let last = values[1].as_primitive::<Int64Type>();
         let sum = values[2].as_primitive::<Float64Type>();
@@ -444,21 +458,25 @@ impl GroupsAccumulator for RfmMeasuresGroups {
             None => Orders::None,
         };
         for (row, &group) in group_indices.iter().enumerate() {
+            let totals = &mut self.totals[group];
             if first.is_valid(row) {
-                self.first[group] = self.first[group].min(first.value(row));
+                totals.first = totals.first.min(first.value(row));
             }
             if last.is_valid(row) {
-                self.last[group] = self.last[group].max(last.value(row));
+                totals.last = totals.last.max(last.value(row));
             }
             if sum.is_valid(row) {
-                self.sum[group] += sum.value(row);
+                totals.sum += sum.value(row);
             }
             if rows.is_valid(row) {
-                self.rows[group] += rows.value(row);
+                totals.rows += rows.value(row);
             }
+            let group = group as u32;
             let span = days.value_offsets();
             for i in span[row] as usize..span[row + 1] as usize {
-                self.add_day(group, day_values.value(i));
+                if let Ok(day) = i32::try_from(day_values.value(i)) {
+                    self.days.push(group, day);
+                }
             }
             if let Some(list) = orders {
                 let span = list.value_offsets();
@@ -466,18 +484,19 @@ impl GroupsAccumulator for RfmMeasuresGroups {
                     match &order_ids {
                         Orders::Int(ids) => {
                             if ids.is_valid(i) {
-                                self.add_order_key(group, ids.value(i) as u64);
+                                self.int_orders.push(group, ids.value(i));
                             }
                         }
                         _ => {
                             if let Some(text) = order_ids.text(i) {
-                                self.add_order_text(group, text);
+                                self.text_orders.push(group, self.long_texts.key(text));
                             }
                         }
                     }
                 }
             }
         }
+        self.compact_grown();
         Ok(())
     }
 
@@ -555,7 +574,10 @@ impl GroupsAccumulator for RfmMeasuresGroups {
     }
 
     fn size(&self) -> usize {
-        let per_group = 8 * 4 + 2 * std::mem::size_of::<KeySet>();
-        self.first.capacity() * per_group + self.stored * 24 + self.strings.heap_bytes()
+        self.totals.capacity() * std::mem::size_of::<Totals>()
+            + self.int_orders.heap_bytes()
+            + self.text_orders.heap_bytes()
+            + self.days.heap_bytes()
+            + self.long_texts.heap_bytes()
     }
 }

@@ -5,9 +5,8 @@
 //! customer into one record batch, and the sort after it then has to reserve memory for that
 //! whole batch at once, which fails under a session memory limit long before the data is large.
 //! [`RfmTotalsExec`] instead keeps its input as the batches it arrived in (counted against the
-//! memory pool), and emits them unchanged with two constant columns appended, so the sorts that
-//! follow receive ordinary batches and can spill; NTILE is then computed from `row_number()`,
-//! which streams.
+//! memory pool), and emits them unchanged with two constant columns appended; NTILE is then
+//! computed from ranks ([`super::rfm_ranks`]) and the customer count.
 //!
 //! ```sql
 //! EXPLAIN SELECT * FROM rfm(sales);   -- RfmTotalsExec between the aggregate and the sorts

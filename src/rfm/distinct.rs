@@ -1,197 +1,227 @@
-//! Distinct values per customer, for frequency (distinct orders) and purchase days, without a
-//! hash set per customer.
+//! Distinct values per customer (order ids for frequency, purchase days for periodicity)
+//! without a set per customer.
 //!
-//! Most customers have a handful of orders, and the lines of one order arrive together, so a
-//! [`KeySet`] is a short vector checked from its end (a repeat of the latest key costs one
-//! comparison) that becomes a hash set only when a customer has many keys. Text keys (invoice
-//! numbers) go into a [`TextSet`]: hashes compared first, the strings kept once in a shared
-//! [`Strings`] arena, so no table over every invoice of the file is needed.
+//! While rows stream in, every run of rows with a new (customer, value) pair appends one entry
+//! to a [`GroupedKeys`] log: a sequential write, whatever the customer. Repeats are removed
+//! later, all at once, by [`GroupedKeys::compact`]: a counting sort of the entries by customer,
+//! then a sort of each customer's few keys. The log is compacted whenever it has doubled since
+//! the last compaction, so it never holds much more than twice the distinct pairs.
+//!
+//! Text keys (invoice numbers) become [`TextKey`]s: a string of up to 15 bytes is its own key;
+//! a longer one is interned in a [`LongTexts`] table, so keys compare as integers and equal
+//! keys are equal strings.
 
 use std::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashSet, HashTable};
+use hashbrown::{DefaultHashBuilder, HashTable};
 
-/// Above this many keys a set switches from a vector to a hash set.
-const FEW: usize = 32;
+/// Entries appended since the last compaction that trigger the next one, at least.
+const MIN_COMPACTION: usize = 1 << 16;
 
-/// The distinct keys of one group.
+/// (group, key) entries, kept as two parallel vectors (no padding between a 4-byte group and
+/// a wider key); after [`compact`](Self::compact), sorted by group then key, with no repeats.
 #[derive(Debug, Clone)]
-pub enum KeySet {
-    /// Up to [`FEW`] keys, in insertion order.
-    Few(Vec<u64>),
-    /// More keys.
-    Many(Box<HashSet<u64>>),
+pub struct GroupedKeys<K> {
+    groups: Vec<u32>,
+    keys: Vec<K>,
+    /// Length after the last compaction (the entries before it are sorted and distinct).
+    compacted: usize,
 }
 
-impl Default for KeySet {
+impl<K> Default for GroupedKeys<K> {
     fn default() -> Self {
-        KeySet::Few(Vec::new())
+        Self {
+            groups: Vec::new(),
+            keys: Vec::new(),
+            compacted: 0,
+        }
     }
 }
 
-impl KeySet {
-    /// Add `key`; true if it was new.
+impl<K: Copy + Ord + Default> GroupedKeys<K> {
+    /// Record that `group` has `key` (repeats are fine).
     #[inline]
-    pub fn insert(&mut self, key: u64) -> bool {
-        match self {
-            KeySet::Few(keys) => {
-                if keys.last() == Some(&key) || keys.contains(&key) {
-                    return false;
-                }
-                if keys.len() < FEW {
-                    keys.push(key);
-                } else {
-                    let mut set: HashSet<u64> = keys.drain(..).collect();
-                    set.insert(key);
-                    *self = KeySet::Many(Box::new(set));
-                }
-                true
+    pub fn push(&mut self, group: u32, key: K) {
+        self.groups.push(group);
+        self.keys.push(key);
+    }
+
+    /// Whether enough entries came in since the last compaction for another to pay.
+    pub fn wants_compaction(&self) -> bool {
+        self.keys.len() >= (2 * self.compacted).max(MIN_COMPACTION)
+    }
+
+    /// Sort the entries by group and key and drop repeats. `groups` bounds the group numbers.
+    pub fn compact(&mut self, groups: usize) {
+        if self.compacted == self.keys.len() {
+            return;
+        }
+        // counting sort by group: `starts[g]..starts[g + 1]` is group g's run in `sorted`
+        let mut starts = vec![0usize; groups + 1];
+        for &group in &self.groups {
+            starts[group as usize + 1] += 1;
+        }
+        for g in 0..groups {
+            starts[g + 1] += starts[g];
+        }
+        let mut sorted = vec![K::default(); self.keys.len()];
+        let mut next = starts.clone();
+        for (&group, &key) in self.groups.iter().zip(&self.keys) {
+            let slot = &mut next[group as usize];
+            sorted[*slot] = key;
+            *slot += 1;
+        }
+        drop(next);
+        // each group's keys sorted, repeats dropped, written down in place
+        self.groups.clear();
+        let mut kept = 0;
+        for g in 0..groups {
+            let (start, end) = (starts[g], starts[g + 1]);
+            if end - start > 1 {
+                sorted[start..end].sort_unstable();
             }
-            KeySet::Many(set) => set.insert(key),
+            for i in start..end {
+                if i == start || sorted[i] != sorted[i - 1] {
+                    sorted[kept] = sorted[i];
+                    kept += 1;
+                    self.groups.push(g as u32);
+                }
+            }
         }
+        sorted.truncate(kept);
+        sorted.shrink_to(kept * 2);
+        self.groups.shrink_to(kept * 2);
+        self.keys = sorted;
+        self.compacted = kept;
     }
 
-    /// How many distinct keys.
+    /// Compacted, then the entries of groups `0..n` removed and returned (in group order), and
+    /// the groups after them renumbered from 0. `groups` bounds the group numbers.
+    pub fn take_first(&mut self, n: usize, groups: usize) -> Vec<(u32, K)> {
+        self.compact(groups);
+        let split = self.groups.partition_point(|&g| (g as usize) < n);
+        let taken = self
+            .groups
+            .drain(..split)
+            .zip(self.keys.drain(..split))
+            .collect();
+        let n = n as u32;
+        for group in &mut self.groups {
+            *group -= n;
+        }
+        self.compacted = self.keys.len();
+        taken
+    }
+
+    /// All keys, in no particular order.
+    pub fn keys_mut(&mut self) -> &mut [K] {
+        &mut self.keys
+    }
+
+    /// How many entries are held (repeats included).
     pub fn len(&self) -> usize {
-        match self {
-            KeySet::Few(keys) => keys.len(),
-            KeySet::Many(set) => set.len(),
-        }
+        self.keys.len()
     }
 
-    /// Whether there are none.
+    /// Whether none are.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.keys.is_empty()
     }
 
-    /// The keys, in no particular order.
-    pub fn keys(&self) -> Box<dyn Iterator<Item = u64> + '_> {
-        match self {
-            KeySet::Few(keys) => Box::new(keys.iter().copied()),
-            KeySet::Many(set) => Box::new(set.iter().copied()),
-        }
-    }
-
-    /// Heap bytes held, roughly.
+    /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        match self {
-            KeySet::Few(keys) => keys.capacity() * 8,
-            KeySet::Many(set) => set.capacity() * 9 + 64,
-        }
+        self.groups.capacity() * 4 + self.keys.capacity() * std::mem::size_of::<K>()
     }
 }
 
-/// The distinct strings of one group: (hash, id) pairs, the strings themselves in a
-/// [`Strings`] arena shared by all groups. No table over all strings is needed, so a lookup
-/// touches only the group's own few entries.
-#[derive(Debug, Clone)]
-pub enum TextSet {
-    /// Up to [`FEW`] strings.
-    Few(Vec<(u64, u32)>),
-    /// More strings.
-    Many(Box<HashTable<(u64, u32)>>),
+/// A text value as a key: equal keys exactly when the texts are equal (given one
+/// [`LongTexts`]). Up to 15 bytes: the bytes and the length; longer: a marker and the id of the
+/// interned text.
+pub type TextKey = u128;
+
+/// Length byte marking a [`TextKey`] that holds an interned id.
+const LONG: u8 = 0xFF;
+/// The longest text kept inside its key.
+const INLINE: usize = 15;
+
+/// The key of `text` if it is short enough to be its own key.
+#[inline]
+pub fn inline_key(text: &str) -> Option<TextKey> {
+    let bytes = text.as_bytes();
+    if bytes.len() > INLINE {
+        return None;
+    }
+    let mut raw = [0u8; 16];
+    raw[..bytes.len()].copy_from_slice(bytes);
+    raw[INLINE] = bytes.len() as u8;
+    Some(u128::from_le_bytes(raw))
 }
 
-impl Default for TextSet {
-    fn default() -> Self {
-        TextSet::Few(Vec::new())
-    }
-}
-
-impl TextSet {
-    /// Add `value` (whose hash is `hash`, always from the same hasher); true if it was new.
-    #[inline]
-    pub fn insert(&mut self, hash: u64, value: &str, strings: &mut Strings) -> bool {
-        let same = |&(h, id): &(u64, u32)| h == hash && strings.get(id) == value;
-        match self {
-            TextSet::Few(entries) => {
-                if entries.iter().rev().any(same) {
-                    return false;
-                }
-                let id = strings.push(value);
-                if entries.len() < FEW {
-                    entries.push((hash, id));
-                } else {
-                    let mut table = HashTable::with_capacity(FEW * 2);
-                    for &entry in entries.iter().chain([&(hash, id)]) {
-                        table.insert_unique(entry.0, entry, |e: &(u64, u32)| e.0);
-                    }
-                    *self = TextSet::Many(Box::new(table));
-                }
-                true
-            }
-            TextSet::Many(table) => {
-                if table.find(hash, same).is_some() {
-                    return false;
-                }
-                let id = strings.push(value);
-                table.insert_unique(hash, (hash, id), |e| e.0);
-                true
-            }
-        }
-    }
-
-    /// How many distinct strings.
-    pub fn len(&self) -> usize {
-        match self {
-            TextSet::Few(entries) => entries.len(),
-            TextSet::Many(table) => table.len(),
-        }
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Copy this set's strings from `from` into `to`, pointing the set at the copies.
-    pub fn rehome(&mut self, from: &Strings, to: &mut Strings) {
-        let mut move_entry = |entry: &mut (u64, u32)| entry.1 = to.push(from.get(entry.1));
-        match self {
-            TextSet::Few(entries) => entries.iter_mut().for_each(&mut move_entry),
-            TextSet::Many(table) => table.iter_mut().for_each(&mut move_entry),
-        }
-    }
-
-    /// The strings' ids in the arena, in no particular order.
-    pub fn ids(&self) -> Box<dyn Iterator<Item = u32> + '_> {
-        match self {
-            TextSet::Few(entries) => Box::new(entries.iter().map(|e| e.1)),
-            TextSet::Many(table) => Box::new(table.iter().map(|e| e.1)),
-        }
-    }
-}
-
-/// An append-only arena of strings, addressed by dense ids.
+/// Interned texts longer than 15 bytes, each stored once, addressed by dense ids.
 #[derive(Debug, Default)]
-pub struct Strings {
+pub struct LongTexts {
     text: String,
     ends: Vec<usize>,
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
 }
 
-impl Strings {
-    /// Store `value`; its id.
-    pub fn push(&mut self, value: &str) -> u32 {
-        let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 distinct order ids");
-        self.text.push_str(value);
-        self.ends.push(self.text.len());
-        id
-    }
-
-    /// The string with id `id`.
+impl LongTexts {
+    /// The key of `text`, interning it if it is long.
     #[inline]
-    pub fn get(&self, id: u32) -> &str {
-        let i = id as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+    pub fn key(&mut self, text: &str) -> TextKey {
+        inline_key(text).unwrap_or_else(|| self.long_key(text))
     }
 
-    /// Heap bytes held, roughly.
-    pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 8
+    fn long_key(&mut self, text: &str) -> TextKey {
+        let hash = self.hasher.hash_one(text);
+        let Self {
+            text: all,
+            ends,
+            table,
+            hasher,
+        } = self;
+        let get = |id: u32| slice(all, ends, id);
+        if let Some(&id) = table.find(hash, |&id| get(id) == text) {
+            return long(id);
+        }
+        let id = u32::try_from(ends.len()).unwrap_or(u32::MAX);
+        all.push_str(text);
+        ends.push(all.len());
+        table.insert_unique(hash, id, |&id| hasher.hash_one(slice(all, ends, id)));
+        long(id)
     }
 
-    /// How many strings are stored.
+    /// The text of `key`, written into `out` (cleared first).
+    pub fn text_into<'a>(&'a self, key: TextKey, out: &'a mut [u8; 16]) -> &'a str {
+        let raw = key.to_le_bytes();
+        if raw[INLINE] == LONG {
+            return slice(
+                &self.text,
+                &self.ends,
+                raw[0..4].try_into().map_or(0, u32::from_le_bytes),
+            );
+        }
+        *out = raw;
+        let len = usize::from(raw[INLINE]).min(INLINE);
+        std::str::from_utf8(&out[..len]).unwrap_or_default()
+    }
+
+    /// Keep only the texts of `keys`: a fresh store, the keys renumbered into it. Called once
+    /// most stored texts belong to groups already emitted.
+    pub fn retain<'k>(&mut self, keys: impl Iterator<Item = &'k mut TextKey>) {
+        let mut kept = LongTexts::default();
+        for key in keys {
+            let raw = key.to_le_bytes();
+            if raw[INLINE] == LONG {
+                let id = raw[0..4].try_into().map_or(0, u32::from_le_bytes);
+                *key = kept.long_key(slice(&self.text, &self.ends, id));
+            }
+        }
+        *self = kept;
+    }
+
+    /// How many long texts are stored.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -200,113 +230,138 @@ impl Strings {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
+
+    /// Heap bytes held, roughly.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * 8 + self.table.capacity() * 5
+    }
 }
 
-/// The hasher for [`TextSet`]s: one per accumulator, so every hash it compares comes from it.
-pub type TextHasher = DefaultHashBuilder;
+/// Whether `key` holds an interned id.
+pub fn is_long(key: TextKey) -> bool {
+    key.to_le_bytes()[INLINE] == LONG
+}
 
-/// The hash of `value` under `hasher`.
-#[inline]
-pub fn text_hash(hasher: &TextHasher, value: &str) -> u64 {
-    hasher.hash_one(value)
+fn long(id: u32) -> TextKey {
+    let mut raw = [0u8; 16];
+    raw[0..4].copy_from_slice(&id.to_le_bytes());
+    raw[INLINE] = LONG;
+    u128::from_le_bytes(raw)
+}
+
+fn slice<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text[start..ends[i]]
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
-    #[test]
-    fn a_set_counts_each_key_once_across_the_switch_to_a_hash_set() {
-        let mut set = KeySet::default();
-        let mut reference = std::collections::BTreeSet::new();
-        // keys repeat, interleave and exceed the small-vector size
-        for i in 0..500u64 {
-            let key = (i * 7919) % 97;
-            assert_eq!(set.insert(key), reference.insert(key), "key {key}");
-            assert!(!set.insert(key), "an immediate repeat of {key}");
-        }
-        assert_eq!(set.len(), 97);
-        assert!(matches!(set, KeySet::Many(_)));
-        let mut keys: Vec<u64> = set.keys().collect();
-        keys.sort();
-        assert_eq!(keys, (0..97).collect::<Vec<_>>());
+    /// A small deterministic generator (64-bit LCG), so the tests need no crate.
+    fn lcg(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *state >> 33
     }
 
     #[test]
-    fn rehomed_sets_keep_their_strings_and_the_new_arena_holds_only_theirs() {
-        let hasher = TextHasher::default();
-        let mut arena = Strings::default();
-        let mut gone = TextSet::default();
-        let mut few = TextSet::default();
-        let mut many = TextSet::default();
-        let names: Vec<String> = (0..100).map(|i| format!("inv-{i}")).collect();
-        for name in &names[..10] {
-            gone.insert(text_hash(&hasher, name), name, &mut arena);
+    fn counts_match_a_set_per_group_across_compactions_and_emits() {
+        let groups = 300;
+        let mut log = GroupedKeys::<i64>::default();
+        let mut reference = vec![BTreeSet::new(); groups];
+        let mut state = 7;
+        for i in 0..200_000 {
+            let group = (lcg(&mut state) % groups as u64) as u32;
+            let key = (lcg(&mut state) % 40) as i64 - 20;
+            log.push(group, key);
+            reference[group as usize].insert(key);
+            if i % 10_000 == 0 && log.wants_compaction() {
+                log.compact(groups);
+            }
         }
-        for name in &names[..3] {
-            few.insert(text_hash(&hasher, name), name, &mut arena);
+        // the first 100 groups emitted, the rest renumbered
+        let taken = log.take_first(100, groups);
+        let mut taken_sets = vec![BTreeSet::new(); 100];
+        for (group, key) in taken {
+            assert!(taken_sets[group as usize].insert(key), "a repeat of {key}");
         }
-        for name in &names {
-            many.insert(text_hash(&hasher, name), name, &mut arena);
+        assert_eq!(taken_sets, reference[..100]);
+        // entries added after an emit land on the renumbered groups
+        log.push(0, 1000);
+        log.push(0, 1000);
+        reference[100].insert(1000);
+        let rest = log.take_first(groups - 100, groups - 100);
+        let mut counts = vec![0; groups - 100];
+        for (group, _) in rest {
+            counts[group as usize] += 1;
         }
-        let mut kept = Strings::default();
-        few.rehome(&arena, &mut kept);
-        many.rehome(&arena, &mut kept);
-        // each set stores its own copy: 10 + 3 + 100 strings, of which 3 + 100 are kept
-        assert_eq!((arena.len(), kept.len()), (113, 103));
-        let strings = |set: &TextSet, arena: &Strings| {
-            let mut v: Vec<String> = set.ids().map(|id| arena.get(id).to_string()).collect();
-            v.sort();
-            v
-        };
-        assert_eq!(strings(&few, &kept), ["inv-0", "inv-1", "inv-2"]);
-        let mut all = names.clone();
-        all.sort();
-        assert_eq!(strings(&many, &kept), all);
-        // still sets: a string already in is found through its hash and the new arena
-        assert!(!many.insert(text_hash(&hasher, "inv-42"), "inv-42", &mut kept));
-        assert!(few.insert(text_hash(&hasher, "inv-42"), "inv-42", &mut kept));
+        let expected: Vec<usize> = reference[100..].iter().map(BTreeSet::len).collect();
+        assert_eq!(counts, expected);
+        assert!(log.is_empty());
     }
 
     #[test]
-    fn a_small_set_stays_a_vector() {
-        let mut set = KeySet::default();
-        for key in [5, 5, 3, 5, 3, 9] {
-            set.insert(key);
+    fn compaction_is_triggered_by_doubling() {
+        let mut log = GroupedKeys::<i64>::default();
+        for i in 0..MIN_COMPACTION as i64 {
+            assert!(!log.wants_compaction());
+            log.push(0, i % 10);
         }
-        assert_eq!(set.len(), 3);
-        assert!(matches!(set, KeySet::Few(_)));
+        assert!(log.wants_compaction());
+        log.compact(1);
+        assert_eq!(log.len(), 10);
+        assert!(!log.wants_compaction());
     }
 
     #[test]
-    fn a_text_set_compares_strings_not_just_hashes() {
-        let hasher = TextHasher::default();
-        let mut strings = Strings::default();
-        let mut set = TextSet::default();
-        let words = ["536365", "C536379", "", "536365", "é", "", "C536379"];
-        let new: Vec<bool> = words
-            .iter()
-            .map(|w| set.insert(text_hash(&hasher, w), w, &mut strings))
-            .collect();
-        assert_eq!(new, vec![true, true, true, false, true, false, false]);
-        // a forged hash collision: same hash, different text, is still a new string
-        assert!(set.insert(text_hash(&hasher, "536365"), "other", &mut strings));
-        assert_eq!(set.len(), 5);
-        // past the small-vector size the set becomes a table, and keeps counting exactly
-        for i in 0..1000 {
-            let w = format!("inv-{}", i % 300);
-            let expected = i < 300;
-            assert_eq!(
-                set.insert(text_hash(&hasher, &w), &w, &mut strings),
-                expected,
-                "{w}"
-            );
+    fn text_keys_are_equal_exactly_when_texts_are() {
+        let mut texts = LongTexts::default();
+        let words = [
+            "536365",
+            "C536379",
+            "",
+            "exactly-15-byte",
+            "sixteen-bytes-xx",
+            "an order id much longer than fifteen bytes",
+            "é",
+            "\0",
+        ];
+        let keys: Vec<TextKey> = words.iter().map(|w| texts.key(w)).collect();
+        let distinct: BTreeSet<TextKey> = keys.iter().copied().collect();
+        assert_eq!(distinct.len(), words.len());
+        // the same texts again give the same keys; only the two long ones were interned
+        let again: Vec<TextKey> = words.iter().map(|w| texts.key(w)).collect();
+        assert_eq!(keys, again);
+        assert_eq!(texts.len(), 2);
+        assert_eq!(
+            keys.iter().map(|&k| is_long(k)).collect::<Vec<_>>(),
+            [false, false, false, false, true, true, false, false]
+        );
+        let mut buffer = [0u8; 16];
+        for (word, &key) in words.iter().zip(&keys) {
+            assert_eq!(texts.text_into(key, &mut buffer), *word);
         }
-        assert!(matches!(set, TextSet::Many(_)));
-        assert_eq!(set.len(), 305);
-        let mut texts: Vec<&str> = set.ids().map(|id| strings.get(id)).collect();
-        texts.sort();
-        texts.dedup();
-        assert_eq!(texts.len(), 305);
+    }
+
+    #[test]
+    fn retained_long_texts_keep_their_text_and_drop_the_rest() {
+        let mut texts = LongTexts::default();
+        let names: Vec<String> = (0..100).map(|i| format!("order-number-{i:06}")).collect();
+        let mut keys: Vec<TextKey> = names.iter().map(|n| texts.key(n)).collect();
+        texts.retain(keys[90..].iter_mut());
+        assert_eq!(texts.len(), 10);
+        let mut buffer = [0u8; 16];
+        for (name, &key) in names[90..].iter().zip(&keys[90..]) {
+            assert_eq!(texts.text_into(key, &mut buffer), name);
+        }
+        // a retained text is still found; a dropped one is new again
+        assert_eq!(texts.key(&names[95]), keys[95]);
+        texts.key(&names[0]);
+        assert_eq!(texts.len(), 11);
     }
 }
