@@ -16,9 +16,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, UInt64Array, new_empty_array};
-use datafusion::arrow::compute::{SortColumn, concat, lexsort_to_indices};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, UInt64Array, new_empty_array,
+};
+use datafusion::arrow::compute::{SortColumn, cast, concat, lexsort_to_indices};
+use datafusion::arrow::datatypes::{
+    DataType, Field, Float64Type, Int64Type, Schema, SchemaRef, UInt64Type,
+};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -354,13 +358,87 @@ async fn rank(
 }
 
 /// Every row's position, from 1, in the order of `columns` (all `rows` long).
+///
+/// Up to three number or time columns without NULLs (rfm()'s case) become fixed-width
+/// unsigned keys that order as the columns do, and rows are sorted by those; anything else is
+/// sorted by Arrow's `lexsort_to_indices`.
 fn positions(columns: &[SortColumn], rows: usize) -> Result<UInt64Array> {
-    let order = lexsort_to_indices(columns, None)?;
+    let keys: Option<Vec<Vec<u64>>> = columns.iter().map(ordered_keys).collect();
+    let order: Vec<u32> = match keys.as_deref() {
+        Some([a]) => sorted_rows([a]),
+        Some([a, b]) => sorted_rows([a, b]),
+        Some([a, b, c]) => sorted_rows([a, b, c]),
+        _ => lexsort_to_indices(columns, None)?.values().to_vec(),
+    };
     let mut ranks = vec![0u64; rows];
-    for (position, &row) in order.values().iter().enumerate() {
+    for (position, &row) in order.iter().enumerate() {
         ranks[row as usize] = position as u64 + 1;
     }
     Ok(UInt64Array::from(ranks))
+}
+
+/// Row numbers sorted by their keys, column by column.
+fn sorted_rows<const N: usize>(columns: [&[u64]; N]) -> Vec<u32> {
+    let rows = columns[0].len();
+    let mut keyed: Vec<([u64; N], u32)> = (0..rows)
+        .map(|row| (std::array::from_fn(|c| columns[c][row]), row as u32))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, row)| row).collect()
+}
+
+/// `column`'s values as unsigned integers in the column's sort order (direction included),
+/// or `None` when it has NULLs or is not a number or time type (or has more than 2^32 rows).
+fn ordered_keys(column: &SortColumn) -> Option<Vec<u64>> {
+    let values = &column.values;
+    if values.null_count() > 0 || u32::try_from(values.len()).is_err() {
+        return None;
+    }
+    let descending = column.options.is_some_and(|o| o.descending);
+    let flip = if descending { u64::MAX } else { 0 };
+    let keys: Vec<u64> = match values.data_type() {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Date32
+        | DataType::Date64
+        | DataType::Timestamp(_, _) => {
+            let ints = cast(values, &DataType::Int64).ok()?;
+            let ints = ints.as_primitive::<Int64Type>();
+            ints.values()
+                .iter()
+                .map(|&v| ((v as u64) ^ (1 << 63)) ^ flip)
+                .collect()
+        }
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+            let ints = cast(values, &DataType::UInt64).ok()?;
+            let ints = ints.as_primitive::<UInt64Type>();
+            ints.values().iter().map(|&v| v ^ flip).collect()
+        }
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            let floats = cast(values, &DataType::Float64).ok()?;
+            let floats = floats.as_primitive::<Float64Type>();
+            floats
+                .values()
+                .iter()
+                .map(|&v| float_key(v) ^ flip)
+                .collect()
+        }
+        _ => return None,
+    };
+    Some(keys)
+}
+
+/// An unsigned key ordering as `f64::total_cmp` (Arrow's and DataFusion's float sort order):
+/// negative values have every bit flipped, the others only the sign bit.
+fn float_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits ^ (1 << 63)
+    }
 }
 
 /// The bytes of `batch`'s own rows (the batches may be slices of larger arrays).
@@ -409,6 +487,73 @@ mod tests {
         // order: c(5), a(2), b(2), d(0.0), e(-0.0), NULL
         let ranks = positions(&columns, 6).unwrap();
         assert_eq!(ranks.values().to_vec(), vec![3, 6, 1, 2, 5, 4]);
+    }
+
+    /// The fixed-width keys give exactly the positions `lexsort_to_indices` gives, on numbers,
+    /// times and floats (negative zero, infinities, NaN), in both directions.
+    #[test]
+    fn keyed_positions_match_arrows_sort() {
+        let floats = [
+            3.5,
+            -0.0,
+            0.0,
+            f64::NAN,
+            -f64::INFINITY,
+            f64::INFINITY,
+            -2.25,
+            3.5,
+            1e-300,
+            -1e-300,
+            f64::MIN,
+            f64::MAX,
+        ];
+        let n = floats.len();
+        let candidates: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from(floats.to_vec())),
+            Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| {
+                (i * 7919 % 13) - 6 + if i == 3 { i64::MIN } else { 0 }
+            }))),
+            Arc::new(datafusion::arrow::array::UInt32Array::from_iter_values(
+                (0..n as u32).map(|i| (i * 31) % 5 + if i == 1 { u32::MAX - 5 } else { 0 }),
+            )),
+            Arc::new(
+                datafusion::arrow::array::TimestampMicrosecondArray::from_iter_values(
+                    (0..n as i64).map(|i| (i % 4) * -86_400_000_000),
+                ),
+            ),
+        ];
+        // the key column: distinct, so every ordering is total
+        let key: ArrayRef = Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| 100 - i)));
+        for first in &candidates {
+            for descending in [false, true] {
+                let columns = [
+                    SortColumn {
+                        values: Arc::clone(first),
+                        options: Some(SortOptions {
+                            descending,
+                            nulls_first: false,
+                        }),
+                    },
+                    SortColumn {
+                        values: Arc::clone(&key),
+                        options: Some(SortOptions::default()),
+                    },
+                ];
+                assert!(columns.iter().all(|c| ordered_keys(c).is_some()));
+                let expected = lexsort_to_indices(&columns, None).unwrap();
+                let mut by_arrow = vec![0u64; n];
+                for (position, &row) in expected.values().iter().enumerate() {
+                    by_arrow[row as usize] = position as u64 + 1;
+                }
+                let ranks = positions(&columns, n).unwrap();
+                assert_eq!(
+                    ranks.values().to_vec(),
+                    by_arrow,
+                    "{} descending={descending}",
+                    first.data_type()
+                );
+            }
+        }
     }
 
     #[test]
