@@ -238,7 +238,7 @@ impl RfmMeasuresGroups {
     fn order_list(&self, taken: &Taken) -> ArrayRef {
         let groups = taken.totals.len();
         if self.kind == OrderKind::Text {
-            let mut buffer = [0u8; 16];
+            let mut buffer = [0u8; 8];
             let mut texts = StringBuilder::with_capacity(taken.text_orders.len(), 0);
             for &(_, key) in &taken.text_orders {
                 texts.append_value(self.long_texts.text_into(key, &mut buffer));

@@ -7,7 +7,7 @@
 //! then a sort of each customer's few keys. The log is compacted whenever it has doubled since
 //! the last compaction, so it never holds much more than twice the distinct pairs.
 //!
-//! Text keys (invoice numbers) become [`TextKey`]s: a string of up to 15 bytes is its own key;
+//! Text keys (invoice numbers) become [`TextKey`]s: a string of up to 7 bytes is its own key;
 //! a longer one is interned in a [`LongTexts`] table, so keys compare as integers and equal
 //! keys are equal strings.
 
@@ -135,14 +135,14 @@ impl<K: Copy + Ord + Default> GroupedKeys<K> {
 }
 
 /// A text value as a key: equal keys exactly when the texts are equal (given one
-/// [`LongTexts`]). Up to 15 bytes: the bytes and the length; longer: a marker and the id of the
+/// [`LongTexts`]). Up to 7 bytes: the bytes and the length; longer: a marker and the id of the
 /// interned text.
-pub type TextKey = u128;
+pub type TextKey = u64;
 
 /// Length byte marking a [`TextKey`] that holds an interned id.
 const LONG: u8 = 0xFF;
 /// The longest text kept inside its key.
-const INLINE: usize = 15;
+const INLINE: usize = 7;
 
 /// The key of `text` if it is short enough to be its own key.
 #[inline]
@@ -151,13 +151,13 @@ pub fn inline_key(text: &str) -> Option<TextKey> {
     if bytes.len() > INLINE {
         return None;
     }
-    let mut raw = [0u8; 16];
+    let mut raw = [0u8; 8];
     raw[..bytes.len()].copy_from_slice(bytes);
     raw[INLINE] = bytes.len() as u8;
-    Some(u128::from_le_bytes(raw))
+    Some(u64::from_le_bytes(raw))
 }
 
-/// Interned texts longer than 15 bytes, each stored once, addressed by dense ids.
+/// Interned texts longer than 7 bytes, each stored once, addressed by dense ids.
 #[derive(Debug, Default)]
 pub struct LongTexts {
     text: String,
@@ -193,7 +193,7 @@ impl LongTexts {
     }
 
     /// The text of `key`, written into `out` (cleared first).
-    pub fn text_into<'a>(&'a self, key: TextKey, out: &'a mut [u8; 16]) -> &'a str {
+    pub fn text_into<'a>(&'a self, key: TextKey, out: &'a mut [u8; 8]) -> &'a str {
         let raw = key.to_le_bytes();
         if raw[INLINE] == LONG {
             return slice(
@@ -243,10 +243,10 @@ pub fn is_long(key: TextKey) -> bool {
 }
 
 fn long(id: u32) -> TextKey {
-    let mut raw = [0u8; 16];
+    let mut raw = [0u8; 8];
     raw[0..4].copy_from_slice(&id.to_le_bytes());
     raw[INLINE] = LONG;
-    u128::from_le_bytes(raw)
+    u64::from_le_bytes(raw)
 }
 
 fn slice<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
@@ -325,9 +325,9 @@ mod tests {
             "536365",
             "C536379",
             "",
-            "exactly-15-byte",
-            "sixteen-bytes-xx",
-            "an order id much longer than fifteen bytes",
+            "eight-b!",
+            "C5363790",
+            "an order id much longer than seven bytes",
             "é",
             "\0",
         ];
@@ -337,12 +337,12 @@ mod tests {
         // the same texts again give the same keys; only the two long ones were interned
         let again: Vec<TextKey> = words.iter().map(|w| texts.key(w)).collect();
         assert_eq!(keys, again);
-        assert_eq!(texts.len(), 2);
+        assert_eq!(texts.len(), 3);
         assert_eq!(
             keys.iter().map(|&k| is_long(k)).collect::<Vec<_>>(),
-            [false, false, false, false, true, true, false, false]
+            [false, false, false, true, true, true, false, false]
         );
-        let mut buffer = [0u8; 16];
+        let mut buffer = [0u8; 8];
         for (word, &key) in words.iter().zip(&keys) {
             assert_eq!(texts.text_into(key, &mut buffer), *word);
         }
@@ -355,7 +355,7 @@ mod tests {
         let mut keys: Vec<TextKey> = names.iter().map(|n| texts.key(n)).collect();
         texts.retain(keys[90..].iter_mut());
         assert_eq!(texts.len(), 10);
-        let mut buffer = [0u8; 16];
+        let mut buffer = [0u8; 8];
         for (name, &key) in names[90..].iter().zip(&keys[90..]) {
             assert_eq!(texts.text_into(key, &mut buffer), name);
         }
