@@ -43,6 +43,7 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
+use super::rfm_totals::held_bytes;
 use crate::error::arg_err;
 
 const NAME: &str = "rfm";
@@ -439,15 +440,6 @@ fn float_key(v: f64) -> u64 {
     } else {
         bits ^ (1 << 63)
     }
-}
-
-/// The bytes of `batch`'s own rows (the batches may be slices of larger arrays).
-fn held_bytes(batch: &RecordBatch) -> Result<usize> {
-    let mut bytes = 0;
-    for column in batch.columns() {
-        bytes += column.to_data().get_slice_memory_size()?;
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

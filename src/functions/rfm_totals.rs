@@ -292,7 +292,7 @@ impl Totals {
 
 /// The bytes of `batch`'s own rows. The aggregate's output batches are slices of larger
 /// arrays, whose full size `get_array_memory_size` would count once per slice.
-fn held_bytes(batch: &RecordBatch) -> Result<usize> {
+pub(crate) fn held_bytes(batch: &RecordBatch) -> Result<usize> {
     let mut bytes = 0;
     for column in batch.columns() {
         bytes += column.to_data().get_slice_memory_size()?;
