@@ -41,6 +41,10 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
          __rfm_f_rank=[frequency@4 ASC NULLS LAST, CustomerID@0 ASC NULLS LAST], \
          __rfm_m_rank=[monetary@5 ASC NULLS LAST, CustomerID@0 ASC NULLS LAST]",
         "projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
+        // the lines of an order collapsed to one row before the repartition (rfm_runs),
+        // the NULL customers dropped on the way
+        "RfmRunsExec: keys=[CustomerID, __rfm_ts, __rfm_order], sum=__rfm_amount, \
+         not_null=[CustomerID]",
     ] {
         assert!(
             plan.contains(expected),
@@ -62,6 +66,55 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
         1,
         "rfm() reads its input once:\n{plan}"
     );
+    Ok(())
+}
+
+/// A query computes only the score rankings it reads: kmeans_fit(rfm(..)) reads the three
+/// features, so no ranking at all; f_score alone needs the frequency ranking only. The scores
+/// are the same as when every column is computed.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_rankings_a_query_reads_are_computed() -> Result<()> {
+    let ctx = context()?;
+    let path = "tests/fixtures/transactions_20k.parquet";
+    let fit = explain(&ctx, &format!("SELECT * FROM kmeans_fit(rfm('{path}'), 3)")).await?;
+    assert!(
+        fit.contains("KMeansFitExec") && fit.contains("RfmTotalsExec"),
+        "{fit}"
+    );
+    assert!(
+        !fit.contains("RfmRanksExec"),
+        "the fit ranks nothing:\n{fit}"
+    );
+    let one = explain(&ctx, &format!("SELECT f_score FROM rfm('{path}')")).await?;
+    assert!(
+        one.contains("RfmRanksExec: __rfm_f_rank=[frequency@4 ASC"),
+        "{one}"
+    );
+    assert!(
+        !one.contains("__rfm_r_rank=") && !one.contains("__rfm_m_rank="),
+        "{one}"
+    );
+
+    let scores = |sql: String| {
+        let ctx = ctx.clone();
+        async move {
+            let batches = ctx.sql(&sql).await?.collect().await?;
+            Ok::<_, datafusion::error::DataFusionError>(
+                pretty_format_batches(&batches)?.to_string(),
+            )
+        }
+    };
+    let alone = scores(format!(
+        "SELECT \"CustomerID\", f_score FROM rfm('{path}') ORDER BY 1"
+    ))
+    .await?;
+    let with_all = scores(format!(
+        "SELECT \"CustomerID\", f_score FROM (SELECT *, r_score + m_score AS rm \
+         FROM rfm('{path}')) WHERE rm > 0 AND segment IS NOT NULL OR segment IS NULL ORDER BY 1"
+    ))
+    .await?;
+    assert!(alone.lines().count() > 100, "{alone}");
+    assert_eq!(alone, with_all);
     Ok(())
 }
 

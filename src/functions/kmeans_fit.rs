@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{Result, TableReference};
+use datafusion::common::{Column, Result, TableReference};
 use datafusion::datasource::{TableType, provider_as_source};
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
@@ -177,7 +177,7 @@ impl KMeansFitFunction {
 pub struct FitPlan {
     /// Feature names, as spelled in the input.
     pub features: Vec<String>,
-    /// Their column indices in the input.
+    /// Their column indices in the input the fit reads.
     pub indices: Vec<usize>,
     /// Training options (threads are set at execution from the session).
     pub options: TrainOptions,
@@ -271,10 +271,17 @@ impl SegqlTableFunction for KMeansFitFunction {
             indices.push(i);
             resolved.push(schema.field(i).name().clone());
         }
+        // The fit reads only its features: projecting the input onto them lets DataFusion
+        // skip whatever else the input computes (rfm()'s scores and segment names).
+        let columns: Vec<Expr> = indices
+            .iter()
+            .map(|&i| Expr::Column(Column::from(schema.qualified_field(i))))
+            .collect();
+        let input = LogicalPlanBuilder::from(input).project(columns)?.build()?;
         let plan = FitPlan {
             schema: output_schema(&resolved),
             features: resolved,
-            indices,
+            indices: (0..indices.len()).collect(),
             options,
             model,
         };

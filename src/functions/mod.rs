@@ -16,6 +16,7 @@ pub mod rfm;
 pub mod rfm_aggregate;
 pub mod rfm_measures_groups;
 pub mod rfm_ranks;
+pub mod rfm_runs;
 pub mod rfm_single_stage;
 pub mod rfm_totals;
 pub mod segql_check_finite;

@@ -31,11 +31,13 @@ use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::{
     EquivalenceProperties, LexOrdering, PhysicalExpr, create_physical_sort_exprs,
 };
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
@@ -102,8 +104,40 @@ impl TableProvider for RfmRanksTable {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let input = state.create_physical_plan(&self.input).await?;
-        let mut orderings = Vec::with_capacity(self.orderings.len());
-        for ordering in &self.orderings {
+        let width = self.input.schema().fields().len();
+        let wanted: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        // Only the ranks the query reads are computed (kmeans_fit(rfm(..)) reads none).
+        let used: Vec<usize> = (0..self.orderings.len())
+            .filter(|r| wanted.contains(&(width + r)))
+            .collect();
+        if used.is_empty() {
+            let columns = wanted.iter().map(|&i| {
+                let name = self.schema.field(i).name();
+                ProjectionExpr {
+                    expr: Arc::new(Column::new(name, i)) as Arc<dyn PhysicalExpr>,
+                    alias: name.clone(),
+                }
+            });
+            return Ok(Arc::new(ProjectionExec::try_new(columns, input)?));
+        }
+        let mut fields: Vec<Arc<Field>> = self.schema.fields()[..width].to_vec();
+        fields.extend(
+            used.iter()
+                .map(|&r| Arc::clone(&self.schema.fields()[width + r])),
+        );
+        // the rank columns renumbered among the used ones (every projected rank is used)
+        let projection: Vec<usize> = wanted
+            .iter()
+            .map(|&i| match i.checked_sub(width) {
+                None => i,
+                Some(r) => width + used.partition_point(|&u| u < r),
+            })
+            .collect();
+        let mut orderings = Vec::with_capacity(used.len());
+        for ordering in used.iter().map(|&r| &self.orderings[r]) {
             let exprs = create_physical_sort_exprs(
                 ordering,
                 self.input.schema(),
@@ -118,8 +152,8 @@ impl TableProvider for RfmRanksTable {
         Ok(Arc::new(RfmRanksExec::try_new(
             input,
             orderings,
-            Arc::clone(&self.schema),
-            projection.cloned(),
+            Arc::new(Schema::new(fields)),
+            Some(projection),
         )?))
     }
 }

@@ -16,12 +16,18 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::{Column, IsNotNullExpr};
+use datafusion::physical_expr::utils::split_conjunction;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
+use super::rfm_runs::RfmRunsExec;
 use super::segql_rfm_measures;
 
 /// `plan` with every two-stage `segql_rfm_measures` aggregate (partial, hash repartition,
@@ -71,8 +77,20 @@ fn rewrite(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan
         return Ok(None);
     }
     let keys = partial.group_expr().input_exprs();
+    let input = match run_columns(partial) {
+        Some((run_keys, amount)) => {
+            // an `IS NOT NULL` filter right below is done by the operator as it collapses
+            let (input, not_null) = match not_null_filter(partial.input()) {
+                Some((below, columns)) => (below, columns),
+                None => (Arc::clone(partial.input()), Vec::new()),
+            };
+            Arc::new(RfmRunsExec::try_new(input, run_keys, amount, not_null)?)
+                as Arc<dyn ExecutionPlan>
+        }
+        None => Arc::clone(partial.input()),
+    };
     let rows = Arc::new(RepartitionExec::try_new(
-        Arc::clone(partial.input()),
+        input,
         Partitioning::Hash(keys, *partitions),
     )?);
     let single = AggregateExec::try_new(
@@ -84,4 +102,55 @@ fn rewrite(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan
         partial.input_schema(),
     )?;
     Ok(Some(Arc::new(single)))
+}
+
+/// The columns [`RfmRunsExec`] can collapse the aggregate's input by: the group keys, the time
+/// and the order id as keys, the amount as the sum. `None` (no collapse) unless every one of
+/// them is a plain input column, an order id is given (without one, frequency counts rows),
+/// the amount is a `DOUBLE` and no FILTER clause is used.
+fn run_columns(partial: &AggregateExec) -> Option<(Vec<usize>, usize)> {
+    let column = |e: &Arc<dyn PhysicalExpr>| e.downcast_ref::<Column>().map(Column::index);
+    let mut keys = Vec::new();
+    for (expr, _) in partial.group_expr().expr() {
+        keys.push(column(expr)?);
+    }
+    let [measures] = partial.aggr_expr() else {
+        return None;
+    };
+    if partial.filter_expr().iter().any(Option::is_some) {
+        return None;
+    }
+    let args = measures.expressions();
+    let [time, amount, order] = args.as_slice() else {
+        return None;
+    };
+    let (time, amount, order) = (column(time)?, column(amount)?, column(order)?);
+    let schema = partial.input_schema();
+    if schema.field(amount).data_type() != &DataType::Float64
+        || [time, order].contains(&amount)
+        || keys.contains(&amount)
+    {
+        return None;
+    }
+    keys.extend([time, order]);
+    Some((keys, amount))
+}
+
+/// The input of `plan` and the columns it requires to be non-NULL, if `plan` is a filter that
+/// only drops rows with a NULL in some columns (`a IS NOT NULL AND b IS NOT NULL`) and passes
+/// every column through.
+fn not_null_filter(plan: &Arc<dyn ExecutionPlan>) -> Option<(Arc<dyn ExecutionPlan>, Vec<usize>)> {
+    let filter = plan.downcast_ref::<FilterExec>()?;
+    if filter.projection().is_some() || filter.fetch().is_some() {
+        return None;
+    }
+    let mut columns = Vec::new();
+    for conjunct in split_conjunction(filter.predicate()) {
+        let not_null = conjunct.downcast_ref::<IsNotNullExpr>()?;
+        let column = not_null.arg().downcast_ref::<Column>()?;
+        if !columns.contains(&column.index()) {
+            columns.push(column.index());
+        }
+    }
+    Some((Arc::clone(filter.input()), columns))
 }

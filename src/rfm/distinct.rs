@@ -26,7 +26,13 @@ pub struct GroupedKeys<K> {
     keys: Vec<K>,
     /// Length after the last compaction (the entries before it are sorted and distinct).
     compacted: usize,
+    /// The next compaction comes when the log is this many times `compacted`: 2, doubled
+    /// (up to [`MAX_GROWTH`]) after each compaction that found few repeats.
+    growth: usize,
 }
+
+/// The most the log grows between compactions, as a multiple of its distinct entries.
+const MAX_GROWTH: usize = 8;
 
 impl<K> Default for GroupedKeys<K> {
     fn default() -> Self {
@@ -34,6 +40,7 @@ impl<K> Default for GroupedKeys<K> {
             groups: Vec::new(),
             keys: Vec::new(),
             compacted: 0,
+            growth: 2,
         }
     }
 }
@@ -46,9 +53,11 @@ impl<K: Copy + Ord + Default> GroupedKeys<K> {
         self.keys.push(key);
     }
 
-    /// Whether enough entries came in since the last compaction for another to pay.
+    /// Whether enough entries came in since the last compaction for another to pay. When
+    /// compactions find few repeats (every line of the log a new order), they come further
+    /// apart: sorting a log that does not shrink only costs time.
     pub fn wants_compaction(&self) -> bool {
-        self.keys.len() >= (2 * self.compacted).max(MIN_COMPACTION)
+        self.keys.len() >= (self.growth * self.compacted).max(MIN_COMPACTION)
     }
 
     /// Sort the entries by group and key and drop repeats. `groups` bounds the group numbers.
@@ -88,6 +97,14 @@ impl<K: Copy + Ord + Default> GroupedKeys<K> {
                 }
             }
         }
+        // fewer than one in eight of the entries since the last compaction were repeats
+        let fresh = self.keys.len() - self.compacted;
+        let repeats = self.keys.len() - kept;
+        self.growth = if repeats * 8 < fresh {
+            (self.growth * 2).min(MAX_GROWTH)
+        } else {
+            2
+        };
         sorted.truncate(kept);
         sorted.shrink_to(kept * 2);
         self.groups.shrink_to(kept * 2);

@@ -1,0 +1,464 @@
+//! The lines of one order, collapsed to one row before `rfm()`'s per-customer aggregate.
+//!
+//! Transactions arrive invoice by invoice: the five or so lines of an order share the
+//! customer, the time and the order id, and differ only in the amount. `segql_rfm_measures`
+//! gets the same answer from one row carrying the lines' summed amount: first and last
+//! purchase, distinct order ids and purchase days depend only on the shared columns, and the
+//! amounts are added up either way. [`RfmRunsExec`] sits between the scan and the hash
+//! repartition and replaces each run of consecutive rows equal in those columns with such a
+//! row, so the repartition, the group lookup and the accumulator each handle an order once
+//! instead of once per line.
+//!
+//! Only consecutive rows are merged, within one batch, so the operator streams and holds
+//! nothing; input not grouped by order passes through unchanged (a batch whose runs would
+//! save less than a tenth of its rows is forwarded as it is).
+//!
+//! ```sql
+//! EXPLAIN ANALYZE SELECT * FROM rfm(sales);  -- RfmRunsExec: output_rows = the orders
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, UInt32Array,
+};
+use datafusion::arrow::buffer::BooleanBuffer;
+use datafusion::arrow::compute::kernels::cmp::distinct;
+use datafusion::arrow::compute::{filter_record_batch, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::Result;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+};
+use futures::StreamExt;
+
+use crate::error::arg_err;
+
+const NAME: &str = "rfm";
+
+/// A batch is collapsed only if its runs are at most this share of its rows.
+const WORTH_IT: f64 = 0.9;
+
+/// Collapses runs of consecutive rows equal in the `keys` columns to their first row, with
+/// the `amount` column (`DOUBLE`) summed over the run (NULL amounts count as nothing).
+///
+/// ```sql
+/// SELECT * FROM rfm(sales);  -- planned with RfmRunsExec under the aggregate
+/// ```
+#[derive(Debug)]
+pub struct RfmRunsExec {
+    input: Arc<dyn ExecutionPlan>,
+    keys: Vec<usize>,
+    amount: usize,
+    not_null: Vec<usize>,
+    properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl RfmRunsExec {
+    /// The operator over `input`; `keys` and `amount` are column indices of its schema, and
+    /// `amount` must be a `DOUBLE` column that is not a key. Rows with a NULL in any of the
+    /// `not_null` columns are dropped (the `IS NOT NULL` filter the operator replaces).
+    pub fn try_new(
+        input: Arc<dyn ExecutionPlan>,
+        keys: Vec<usize>,
+        amount: usize,
+        not_null: Vec<usize>,
+    ) -> Result<Self> {
+        let schema = input.schema();
+        let width = schema.fields().len();
+        if keys.is_empty()
+            || keys.iter().any(|&k| k >= width || k == amount)
+            || not_null.iter().any(|&c| c >= width)
+            || schema.fields().get(amount).map(|f| f.data_type()) != Some(&DataType::Float64)
+        {
+            return Err(arg_err(
+                NAME,
+                "internal: RfmRunsExec needs key columns and a separate DOUBLE amount column",
+            ));
+        }
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            input.output_partitioning().clone(),
+            input.pipeline_behavior(),
+            input.boundedness(),
+        ));
+        Ok(Self {
+            input,
+            keys,
+            amount,
+            not_null,
+            properties,
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
+    }
+}
+
+impl DisplayAs for RfmRunsExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let schema = self.input.schema();
+        let keys: Vec<&str> = self
+            .keys
+            .iter()
+            .map(|&k| schema.field(k).name().as_str())
+            .collect();
+        let amount = schema.field(self.amount).name();
+        let not_null: Vec<&str> = self
+            .not_null
+            .iter()
+            .map(|&c| schema.field(c).name().as_str())
+            .collect();
+        match t {
+            DisplayFormatType::TreeRender => write!(f, "keys={}", keys.join(", ")),
+            _ if not_null.is_empty() => {
+                write!(f, "RfmRunsExec: keys=[{}], sum={amount}", keys.join(", "))
+            }
+            _ => write!(
+                f,
+                "RfmRunsExec: keys=[{}], sum={amount}, not_null=[{}]",
+                keys.join(", "),
+                not_null.join(", ")
+            ),
+        }
+    }
+}
+
+impl ExecutionPlan for RfmRunsExec {
+    fn name(&self) -> &str {
+        "RfmRunsExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(input) = children.pop().filter(|_| children.is_empty()) else {
+            return Err(arg_err(NAME, "RfmRunsExec takes exactly one input"));
+        };
+        Ok(Arc::new(Self::try_new(
+            input,
+            self.keys.clone(),
+            self.amount,
+            self.not_null.clone(),
+        )?))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let metrics = BaselineMetrics::new(&self.metrics, partition);
+        let keys = self.keys.clone();
+        let amount = self.amount;
+        let not_null = self.not_null.clone();
+        let out = input.map(move |batch| {
+            let batch = batch?;
+            let timer = metrics.elapsed_compute().timer();
+            let collapsed = collapse(&batch, &keys, amount, &not_null);
+            timer.done();
+            if let Ok(b) = &collapsed {
+                metrics.record_output(b.num_rows());
+            }
+            collapsed
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema(), out)))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+/// `batch` without the rows that have a NULL in a `not_null` column, and with each run of rows
+/// equal (NULL equal to NULL) in every `keys` column replaced by its first row, `amount` summed
+/// over the run. When runs would save little, only the NULL rows are dropped.
+pub fn collapse(
+    batch: &RecordBatch,
+    keys: &[usize],
+    amount: usize,
+    not_null: &[usize],
+) -> Result<RecordBatch> {
+    let n = batch.num_rows();
+    let valid = validity(batch, not_null);
+    let kept_rows = valid.as_ref().map_or(n, BooleanBuffer::count_set_bits);
+    let only_valid = || -> Result<RecordBatch> {
+        Ok(match &valid {
+            Some(v) => filter_record_batch(batch, &BooleanArray::new(v.clone(), None))?,
+            None => batch.clone(),
+        })
+    };
+    let Some(boundaries) = boundaries(batch, keys)? else {
+        return only_valid();
+    };
+    // run i covers rows starts[i]..starts[i + 1] (the last one up to n)
+    let starts: Vec<u32> = std::iter::once(0)
+        .chain(boundaries.set_indices().map(|i| (i + 1) as u32))
+        .collect();
+    let ends: Vec<usize> = starts
+        .iter()
+        .skip(1)
+        .map(|&s| s as usize)
+        .chain([n])
+        .collect();
+    // a run is all NULL or all valid in the `not_null` columns: they are keys of the run
+    let runs: Vec<(u32, usize)> = match &valid {
+        Some(v) => starts
+            .into_iter()
+            .zip(ends)
+            .filter(|&(s, _)| v.value(s as usize))
+            .collect(),
+        None => starts.into_iter().zip(ends).collect(),
+    };
+    if runs.len() as f64 > kept_rows as f64 * WORTH_IT {
+        return only_valid();
+    }
+    let amounts = batch.column(amount).as_primitive::<Float64Type>();
+    let values = amounts.values();
+    let sums: Float64Array = match amounts.nulls().filter(|nulls| nulls.null_count() > 0) {
+        None => runs
+            .iter()
+            .map(|&(s, e)| values[s as usize..e].iter().sum::<f64>())
+            .collect(),
+        Some(nulls) => runs
+            .iter()
+            .map(|&(s, e)| {
+                (s as usize..e)
+                    .filter(|&i| nulls.is_valid(i))
+                    .map(|i| values[i])
+                    .sum::<f64>()
+            })
+            .collect(),
+    };
+    let heads = UInt32Array::from_iter_values(runs.iter().map(|&(s, _)| s));
+    let heads = take_record_batch(batch, &heads)?;
+    let mut columns: Vec<ArrayRef> = heads.columns().to_vec();
+    columns[amount] = Arc::new(sums);
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
+/// Set where every `not_null` column is valid; `None` when none has a NULL in `batch`.
+fn validity(batch: &RecordBatch, not_null: &[usize]) -> Option<BooleanBuffer> {
+    not_null
+        .iter()
+        .filter_map(|&c| batch.column(c).logical_nulls())
+        .filter(|nulls| nulls.null_count() > 0)
+        .map(|nulls| nulls.inner().clone())
+        .reduce(|a, b| &a & &b)
+}
+
+/// Bit `i` set where row `i + 1` differs from row `i` in some key column; `None` for batches
+/// of fewer than two rows.
+fn boundaries(batch: &RecordBatch, keys: &[usize]) -> Result<Option<BooleanBuffer>> {
+    let n = batch.num_rows();
+    if n < 2 {
+        return Ok(None);
+    }
+    let mut any: Option<BooleanBuffer> = None;
+    for &k in keys {
+        let column = batch.column(k);
+        let differs = distinct(&column.slice(1, n - 1), &column.slice(0, n - 1))?;
+        // `distinct` never returns NULL
+        let differs = differs.values().clone();
+        any = Some(match any {
+            None => differs,
+            Some(before) => &before | &differs,
+        });
+    }
+    Ok(any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, StringViewArray, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::{Field, Schema, TimeUnit};
+
+    fn batch(
+        customers: Vec<Option<i64>>,
+        times: Vec<Option<i64>>,
+        amounts: Vec<Option<f64>>,
+        orders: Vec<Option<&str>>,
+    ) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("c", DataType::Int64, true),
+            Field::new("t", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("a", DataType::Float64, true),
+            Field::new("o", DataType::Utf8View, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(customers)),
+                Arc::new(TimestampMicrosecondArray::from(times)),
+                Arc::new(Float64Array::from(amounts)),
+                Arc::new(StringViewArray::from(orders)),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn runs_equal_in_every_key_become_one_row_with_the_summed_amount() {
+        let input = batch(
+            vec![
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(2),
+                Some(2),
+                None,
+                None,
+                Some(1),
+            ],
+            vec![
+                Some(5),
+                Some(5),
+                Some(5),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(7),
+                Some(5),
+            ],
+            vec![
+                Some(1.0),
+                Some(2.0),
+                None,
+                Some(4.0),
+                Some(8.0),
+                Some(16.0),
+                Some(32.0),
+                Some(64.0),
+            ],
+            vec![
+                Some("A"),
+                Some("A"),
+                Some("A"),
+                Some("A"),
+                Some("A"),
+                None,
+                None,
+                Some("A"),
+            ],
+        );
+        let out = collapse(&input, &[0, 1, 3], 2, &[]).unwrap();
+        // runs: rows 0-2 (customer 1), 3 (customer 2, t=5), 4 (t=6), 5-6 (NULL customer and
+        // order), 7 (customer 1 again: not consecutive with the first run)
+        let expected = batch(
+            vec![Some(1), Some(2), Some(2), None, Some(1)],
+            vec![Some(5), Some(5), Some(6), Some(7), Some(5)],
+            vec![Some(3.0), Some(4.0), Some(8.0), Some(48.0), Some(64.0)],
+            vec![Some("A"), Some("A"), Some("A"), None, Some("A")],
+        );
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn rows_with_a_null_in_a_not_null_column_are_dropped_whether_or_not_runs_pay() {
+        let input = batch(
+            vec![Some(1), Some(1), None, None, Some(2), Some(2)],
+            vec![Some(5), Some(5), Some(5), Some(5), Some(5), None],
+            vec![
+                Some(1.0),
+                Some(2.0),
+                Some(4.0),
+                Some(8.0),
+                Some(16.0),
+                Some(32.0),
+            ],
+            vec![
+                Some("A"),
+                Some("A"),
+                Some("A"),
+                Some("A"),
+                Some("B"),
+                Some("B"),
+            ],
+        );
+        let collapsed = collapse(&input, &[0, 1, 3], 2, &[0]).unwrap();
+        let expected = batch(
+            vec![Some(1), Some(2), Some(2)],
+            vec![Some(5), Some(5), None],
+            vec![Some(3.0), Some(16.0), Some(32.0)],
+            vec![Some("A"), Some("B"), Some("B")],
+        );
+        assert_eq!(collapsed, expected);
+        // no runs worth collapsing: the NULL customer rows still go
+        let distinct = batch(
+            vec![Some(1), None, Some(3), None],
+            vec![Some(1), Some(2), Some(3), Some(4)],
+            vec![Some(1.0), Some(2.0), Some(4.0), Some(8.0)],
+            vec![Some("A"), Some("B"), Some("C"), Some("D")],
+        );
+        let expected = batch(
+            vec![Some(1), Some(3)],
+            vec![Some(1), Some(3)],
+            vec![Some(1.0), Some(4.0)],
+            vec![Some("A"), Some("C")],
+        );
+        assert_eq!(collapse(&distinct, &[0, 1, 3], 2, &[0]).unwrap(), expected);
+        let one = distinct.slice(1, 1);
+        assert_eq!(collapse(&one, &[0, 1, 3], 2, &[0]).unwrap().num_rows(), 0);
+    }
+
+    #[test]
+    fn a_batch_without_long_runs_passes_through_unchanged() {
+        let input = batch(
+            (0..20).map(Some).collect(),
+            (0..20).map(|_| Some(1)).collect(),
+            (0..20).map(|i| Some(i as f64)).collect(),
+            (0..20).map(|_| Some("A")).collect(),
+        );
+        // one run of two rows in twenty: 19 runs is more than 90 % of the rows
+        let mut customers: Vec<Option<i64>> = (0..20).map(Some).collect();
+        customers[1] = Some(0);
+        let almost = batch(
+            customers,
+            (0..20).map(|_| Some(1)).collect(),
+            (0..20).map(|i| Some(i as f64)).collect(),
+            (0..20).map(|_| Some("A")).collect(),
+        );
+        assert_eq!(collapse(&input, &[0, 1, 3], 2, &[]).unwrap(), input);
+        assert_eq!(collapse(&almost, &[0, 1, 3], 2, &[]).unwrap(), almost);
+        let empty = input.slice(0, 0);
+        assert_eq!(collapse(&empty, &[0, 1, 3], 2, &[]).unwrap(), empty);
+    }
+
+    #[test]
+    fn columns_out_of_range_or_an_amount_that_is_not_a_double_are_refused() {
+        use datafusion::physical_plan::empty::EmptyExec;
+        let input = batch(vec![], vec![], vec![], vec![]);
+        let scan = Arc::new(EmptyExec::new(input.schema()));
+        assert!(RfmRunsExec::try_new(scan.clone(), vec![0, 1], 3, vec![]).is_err());
+        assert!(RfmRunsExec::try_new(scan.clone(), vec![0, 2], 2, vec![]).is_err());
+        assert!(RfmRunsExec::try_new(scan.clone(), vec![0, 1, 3], 2, vec![9]).is_err());
+        assert!(RfmRunsExec::try_new(scan, vec![0, 1, 3], 2, vec![0]).is_ok());
+    }
+}
