@@ -101,7 +101,8 @@ async fn main() -> Result<()> {
 }
 
 /// The sum of every numeric column to 11 significant digits, joined with `/`: equal answers
-/// give equal checksums whatever the row order.
+/// give equal checksums whatever the row order (the values are summed in sorted order, since a
+/// floating-point sum depends on the order of its terms).
 fn column_sums(batches: &[RecordBatch]) -> Result<String> {
     let Some(first) = batches.first() else {
         return Ok(String::new());
@@ -111,15 +112,18 @@ fn column_sums(batches: &[RecordBatch]) -> Result<String> {
         if !field.data_type().is_numeric() {
             continue;
         }
-        let mut total = 0.0;
+        let mut all = Vec::new();
         for batch in batches {
             let values = cast(batch.column(i), &DataType::Float64)?;
             let values = values.as_primitive::<Float64Type>();
-            total += (0..values.len())
-                .filter(|&r| values.is_valid(r))
-                .map(|r| values.value(r))
-                .sum::<f64>();
+            all.extend(
+                (0..values.len())
+                    .filter(|&r| values.is_valid(r))
+                    .map(|r| values.value(r)),
+            );
         }
+        all.sort_unstable_by(f64::total_cmp);
+        let total: f64 = all.iter().sum();
         // column names go into a JSON string: no quotes or backslashes
         let name = field.name().replace(['"', '\\'], "'");
         sums.push(format!("{name}={total:.10e}"));

@@ -3,10 +3,11 @@
 //!
 //! The function builds an ordinary DataFusion plan (projection → filter → aggregate → totals →
 //! ranks → scores), so filters and projections are pushed into the scan and `EXPLAIN` shows
-//! every operator. Two operators are segql's own: [`super::rfm_totals`] appends the latest
-//! purchase and the customer count, and [`super::rfm_ranks`] ranks the customers by recency,
-//! frequency and monetary side by side, in place of three window operators each behind its own
-//! single-partition sort.
+//! every operator. Three operators are segql's own: [`super::rfm_runs`] collapses each order's
+//! lines to one row before the aggregate, [`super::rfm_totals`] appends the latest purchase and
+//! the customer count, and [`super::rfm_ranks`] ranks the customers by recency, frequency and
+//! monetary side by side (only the rankings the query reads), in place of three window
+//! operators each behind its own single-partition sort.
 //!
 //! ```sql
 //! SELECT segment, count(*) FROM rfm(sales) GROUP BY segment;

@@ -8,7 +8,8 @@
 //! partition builds sets for nearly every customer, serialises them as lists, and the final
 //! stage builds them again. Here the rows themselves are hash-partitioned by customer and each
 //! partition aggregates its own customers once (`AggregateMode::SinglePartitioned`), with half
-//! the hash table per partition on two cores.
+//! the hash table per partition on two cores. Before the repartition,
+//! [`RfmRunsExec`](super::rfm_runs::RfmRunsExec) collapses each order's lines to one row.
 //!
 //! ```sql
 //! EXPLAIN SELECT * FROM rfm(sales);  -- AggregateExec: mode=SinglePartitioned over a hash repartition
