@@ -132,11 +132,9 @@ impl ExecutionPlan for KMeansFitExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(input) = children.pop().filter(|_| children.is_empty()) else {
-            return Err(arg_err(NAME, "KMeansFitExec takes exactly one input"));
-        };
+        let input = super::only_child(children, NAME, "KMeansFitExec")?;
         Ok(Arc::new(Self::try_new(
             input,
             Arc::clone(&self.plan),

@@ -113,3 +113,23 @@ pub fn expression_docs() -> Vec<(&'static str, &'static Documentation)> {
         (segql_rfm_measures::NAME, &*segql_rfm_measures::DOC),
     ]
 }
+
+/// The one input of a single-input operator rebuilt by `with_new_children`; an error naming
+/// `function` and `operator` for any other number of children.
+///
+/// ```sql
+/// EXPLAIN SELECT * FROM rfm(sales);  -- every segql operator there has one input
+/// ```
+pub(crate) fn only_child(
+    mut children: Vec<Arc<dyn datafusion::physical_plan::ExecutionPlan>>,
+    function: &'static str,
+    operator: &str,
+) -> datafusion::common::Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    match (children.pop(), children.is_empty()) {
+        (Some(input), true) => Ok(input),
+        _ => Err(crate::error::arg_err(
+            function,
+            format!("{operator} takes exactly one input"),
+        )),
+    }
+}

@@ -251,11 +251,9 @@ impl ExecutionPlan for RfmRanksExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(input) = children.pop().filter(|_| children.is_empty()) else {
-            return Err(arg_err(NAME, "RfmRanksExec takes exactly one input"));
-        };
+        let input = super::only_child(children, NAME, "RfmRanksExec")?;
         Ok(Arc::new(Self::try_new(
             input,
             self.orderings.clone(),

@@ -155,11 +155,9 @@ impl ExecutionPlan for RfmRunsExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(input) = children.pop().filter(|_| children.is_empty()) else {
-            return Err(arg_err(NAME, "RfmRunsExec takes exactly one input"));
-        };
+        let input = super::only_child(children, NAME, "RfmRunsExec")?;
         Ok(Arc::new(Self::try_new(
             input,
             self.keys.clone(),
@@ -185,6 +183,7 @@ impl ExecutionPlan for RfmRunsExec {
             timer.done();
             if let Ok(b) = &collapsed {
                 metrics.record_output(b.num_rows());
+                metrics.output_batches().add(1);
             }
             collapsed
         });
