@@ -21,7 +21,9 @@ pub mod rfm_single_stage;
 pub mod rfm_totals;
 pub mod segql_check_finite;
 pub mod segql_models;
+pub mod segql_rfm_cell;
 pub mod segql_rfm_measures;
+pub mod segql_rfm_segment;
 pub mod segql_timestamp;
 
 use std::sync::{Arc, LazyLock};
@@ -66,6 +68,8 @@ pub fn scalar_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<ScalarUDF>> {
     vec![
         segql_timestamp::udf(),
         segql_check_finite::udf(),
+        segql_rfm_segment::udf(),
+        segql_rfm_cell::udf(),
         assign_segment_udf::udf(Arc::clone(store)),
         drop_model::udf(Arc::clone(store)),
     ]
@@ -110,6 +114,8 @@ pub fn expression_docs() -> Vec<(&'static str, &'static Documentation)> {
         (drop_model::NAME, &*drop_model::DOC),
         (segql_timestamp::NAME, &*segql_timestamp::DOC),
         (segql_check_finite::NAME, &*segql_check_finite::DOC),
+        (segql_rfm_segment::NAME, &*segql_rfm_segment::DOC),
+        (segql_rfm_cell::NAME, &*segql_rfm_cell::DOC),
         (segql_rfm_measures::NAME, &*segql_rfm_measures::DOC),
     ]
 }

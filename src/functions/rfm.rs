@@ -18,7 +18,7 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::functions::core::expr_fn::get_field;
-use datafusion::functions::expr_fn::{coalesce, concat, greatest, round, starts_with};
+use datafusion::functions::expr_fn::{coalesce, greatest, round, starts_with};
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{
     Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, ident, lit, when,
@@ -28,12 +28,14 @@ use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::segql_timestamp::MICROS_PER_DAY;
-use super::{rfm_ranks, rfm_totals, segql_check_finite, segql_rfm_measures, segql_timestamp};
+use super::{
+    rfm_ranks, rfm_totals, segql_check_finite, segql_rfm_cell, segql_rfm_measures,
+    segql_rfm_segment, segql_timestamp,
+};
 use crate::error::arg_err;
 use crate::planner::args::first_line;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 use crate::rfm::columns::{DetectError, Role, detect, find_column};
-use crate::rfm::segments::SEGMENT_RULES;
 
 const NAME: &str = "rfm";
 
@@ -523,13 +525,12 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         col("r_score"),
         col("f_score"),
         col("m_score"),
-        concat(vec![
-            cast(col("r_score"), DataType::Utf8),
-            cast(col("f_score"), DataType::Utf8),
-            cast(col("m_score"), DataType::Utf8),
-        ])
-        .alias("rfm_cell"),
-        segment_expr(col("r_score"), col("f_score"), options.bins)?.alias("segment"),
+        segql_rfm_cell::udf()
+            .call(vec![col("r_score"), col("f_score"), col("m_score")])
+            .alias("rfm_cell"),
+        segql_rfm_segment::udf()
+            .call(vec![col("r_score"), col("f_score"), lit(options.bins)])
+            .alias("segment"),
     ]);
     ranked.project(scored)?.project(output)?.build()
 }
@@ -549,28 +550,4 @@ fn ntile(row_number: Expr, rows: Expr, bins: i64) -> Result<Expr> {
         i.clone() / (base + lit(1i64)) + lit(1i64),
     )
     .otherwise(remainder + (i - large) / small_base + lit(1i64))
-}
-
-/// `CASE` over the R/F map, with scores rescaled from `1..=bins` onto 1–5: the SQL form of
-/// [`crate::rfm::segments::to_five`] and [`crate::rfm::segments::segment_for`].
-fn segment_expr(r: Expr, f: Expr, bins: i64) -> Result<Expr> {
-    let five = |s: Expr| (s * lit(5i64) + lit(bins - 1)) / lit(bins);
-    let (r5, f5) = (five(r), five(f));
-    let in_range = |e: &Expr, range: &std::ops::RangeInclusive<u32>| {
-        e.clone()
-            .between(lit(i64::from(*range.start())), lit(i64::from(*range.end())))
-    };
-    let mut rules = SEGMENT_RULES.iter();
-    let first = rules.next().expect("the segment map is not empty");
-    let mut case = when(
-        in_range(&r5, &first.r).and(in_range(&f5, &first.f)),
-        lit(first.name),
-    );
-    for rule in rules {
-        case = case.when(
-            in_range(&r5, &rule.r).and(in_range(&f5, &rule.f)),
-            lit(rule.name),
-        );
-    }
-    case.end()
 }

@@ -196,33 +196,14 @@ pub fn train_monitored(
     let fingerprint = fingerprint(&data.names, &columns);
 
     // Preprocessing, fitted feature by feature.
-    let mut features = Vec::with_capacity(d);
-    for (name, column) in data.names.iter().zip(&columns) {
-        let transform = Transform::fit(options.transform, column);
-        let transformed: Vec<f64> = column.iter().map(|&x| transform.apply(x)).collect();
-        if transformed.iter().any(|v| !v.is_finite()) {
-            return Err(TrainError::NonFinite {
-                feature: name.clone(),
-                transformed: true,
-            });
-        }
-        let scaler = if options.standardize {
-            Some(Scaler::fit(&transformed).ok_or_else(|| TrainError::ZeroVariance(name.clone()))?)
-        } else {
-            None
-        };
-        features.push(FeatureModel {
-            name: name.clone(),
-            transform,
-            scaler,
-        });
-    }
+    let prepared = prepare_features(&data.names, &columns, options)?;
     let mut x = Array2::zeros((n, d));
-    for (j, (feature, column)) in features.iter().zip(&columns).enumerate() {
-        for (i, &v) in column.iter().enumerate() {
-            x[[i, j]] = feature.prepare(v);
+    for (j, (_, values)) in prepared.iter().enumerate() {
+        for (i, &v) in values.iter().enumerate() {
+            x[[i, j]] = v;
         }
     }
+    let features: Vec<FeatureModel> = prepared.into_iter().map(|(f, _)| f).collect();
 
     let fitted = fit_monitored(&params, x.view(), monitor).map_err(|e| match e {
         KMeansError::Cancelled => TrainError::Cancelled,
@@ -400,14 +381,110 @@ fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
             keys[i * d + j] = total_order_key(v + 0.0);
         }
     }
-    let mut index: Vec<u32> = (0..n as u32).collect();
-    index.sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize * d, b as usize * d);
-        keys[a..a + d].cmp(&keys[b..b + d])
-    });
+    let index = match d {
+        1 => sorted_rows::<1>(&keys),
+        2 => sorted_rows::<2>(&keys),
+        3 => sorted_rows::<3>(&keys),
+        4 => sorted_rows::<4>(&keys),
+        _ => sorted_rows_any_width(&keys, d),
+    };
     columns
         .iter()
         .map(|c| index.iter().map(|&i| c[i as usize] + 0.0).collect())
+        .collect()
+}
+
+/// The row numbers of `keys` (rows of `D` keys each, flattened) in ascending key order.
+/// Rows are sorted as inline arrays, which compares without indirection; equal rows keep
+/// their input order.
+fn sorted_rows<const D: usize>(keys: &[u64]) -> Vec<u32> {
+    let mut rows: Vec<([u64; D], u32)> = keys
+        .chunks_exact(D)
+        .enumerate()
+        .map(|(i, row)| (row.try_into().expect("chunks of D keys"), i as u32))
+        .collect();
+    rows.sort_unstable();
+    rows.into_iter().map(|(_, i)| i).collect()
+}
+
+/// [`sorted_rows`] for a width known only at run time.
+fn sorted_rows_any_width(keys: &[u64], d: usize) -> Vec<u32> {
+    let n = keys.len() / d.max(1);
+    let mut index: Vec<u32> = (0..n as u32).collect();
+    index.sort_by(|&a, &b| {
+        let (a, b) = (a as usize * d, b as usize * d);
+        keys[a..a + d].cmp(&keys[b..b + d])
+    });
+    index
+}
+
+/// A feature's fitted preprocessing and its prepared column.
+type Prepared = (FeatureModel, Vec<f64>);
+
+/// Each feature's fitted transform and scaler with its prepared column (the values
+/// [`FeatureModel::prepare`] gives, computed once). Features are fitted side by side on up to
+/// `options.threads` threads, since a Box-Cox search over one skewed feature can take as long
+/// as a restart; the first failing feature (in feature order) is the error.
+fn prepare_features(
+    names: &[String],
+    columns: &[Vec<f64>],
+    options: &TrainOptions,
+) -> Result<Vec<Prepared>, TrainError> {
+    let prepare = |j: usize| -> Result<Prepared, TrainError> {
+        let (name, column) = (&names[j], &columns[j]);
+        let transform = Transform::fit(options.transform, column);
+        let mut values: Vec<f64> = column.iter().map(|&x| transform.apply(x)).collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(TrainError::NonFinite {
+                feature: name.clone(),
+                transformed: true,
+            });
+        }
+        let scaler = if options.standardize {
+            let scaler =
+                Scaler::fit(&values).ok_or_else(|| TrainError::ZeroVariance(name.clone()))?;
+            for v in &mut values {
+                *v = scaler.apply(*v);
+            }
+            Some(scaler)
+        } else {
+            None
+        };
+        let feature = FeatureModel {
+            name: name.clone(),
+            transform,
+            scaler,
+        };
+        Ok((feature, values))
+    };
+    let d = names.len();
+    let threads = options.threads.clamp(1, d.max(1));
+    if threads == 1 {
+        return (0..d).map(prepare).collect();
+    }
+    // worker w fits features w, w + threads, ...; results are put back in feature order
+    let mut slots: Vec<Option<Result<Prepared, TrainError>>> = (0..d).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let prepare = &prepare;
+        let workers: Vec<_> = (0..threads)
+            .map(|w| {
+                scope.spawn(move || {
+                    (w..d)
+                        .step_by(threads)
+                        .map(|j| (j, prepare(j)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (j, result) in worker.join().expect("feature preparation does not panic") {
+                slots[j] = Some(result);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| slot.expect("every feature prepared"))
         .collect()
 }
 
@@ -492,6 +569,30 @@ mod tests {
             standardize: false,
             ..TrainOptions::new(k)
         }
+    }
+
+    #[test]
+    fn fixed_and_run_time_widths_sort_rows_alike() {
+        // few distinct values, so many rows tie on their first keys or entirely
+        let mut state = 7u64;
+        let keys: Vec<u64> = (0..4000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 61) % 3
+            })
+            .collect();
+        let by_hand = |d: usize| {
+            let mut index: Vec<u32> = (0..(keys.len() / d) as u32).collect();
+            index.sort_by_key(|&i| keys[i as usize * d..(i as usize + 1) * d].to_vec());
+            index
+        };
+        assert_eq!(sorted_rows::<1>(&keys), by_hand(1));
+        assert_eq!(sorted_rows::<2>(&keys), by_hand(2));
+        assert_eq!(sorted_rows::<4>(&keys), by_hand(4));
+        assert_eq!(sorted_rows_any_width(&keys, 5), by_hand(5));
+        assert_eq!(sorted_rows::<3>(&keys[..3999]), by_hand(3));
     }
 
     #[test]

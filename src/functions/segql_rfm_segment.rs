@@ -1,0 +1,186 @@
+//! `segql_rfm_segment(r_score, f_score, bins)`: the R/F map's segment name of a pair of scores.
+//!
+//! `rfm()` names its `segment` column with it. Scores run from 1 to `bins` and are rescaled
+//! onto 1–5 first ([`to_five`]); the name comes from a 5 × 5 table built once from
+//! [`SEGMENT_RULES`], so each row costs two divisions and a lookup instead of the ten `WHEN`
+//! branches of the equivalent `CASE`.
+//!
+//! ```sql
+//! SELECT segql_rfm_segment(5, 5, 5);    -- 'Champions'
+//! SELECT segql_rfm_segment(2, 9, 10);   -- 'Can''t Lose Them': R ceil(2·5/10) = 1, F ceil(9·5/10) = 5
+//! ```
+
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+
+use crate::error::arg_err;
+use crate::rfm::segments::{SEGMENT_RULES, segment_for};
+
+/// The function's SQL name.
+pub const NAME: &str = "segql_rfm_segment";
+
+/// The function's documentation (`\\h` in the shell, the README reference).
+pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
+    super::documentation(
+        "The R/F map segment (Champions, Loyal Customers, ..., Hibernating) of a recency and a frequency score out of `bins`, rescaled onto 1–5 as ceil(score · 5 / bins); NULL when a score is NULL or outside 1..bins. rfm() names its segment column with it.",
+        "segql_rfm_segment(r_score, f_score, bins)",
+        "SELECT segql_rfm_segment(r_score, f_score, 5) FROM rfm(sales);",
+        &[
+            (
+                "r_score",
+                "an integer recency score, 1 (least recent) to bins",
+            ),
+            (
+                "f_score",
+                "an integer frequency score, 1 (least frequent) to bins",
+            ),
+            (
+                "bins",
+                "the number of score bins, at least 1 (rfm()'s default 5)",
+            ),
+        ],
+    )
+});
+
+/// The UDF singleton.
+pub fn udf() -> Arc<ScalarUDF> {
+    static UDF: LazyLock<Arc<ScalarUDF>> =
+        LazyLock::new(|| Arc::new(ScalarUDF::from(SegqlRfmSegment::new())));
+    Arc::clone(&UDF)
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SegqlRfmSegment {
+    signature: Signature,
+}
+
+impl SegqlRfmSegment {
+    fn new() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+/// The segment of every cell of the 5 × 5 map, at `(r - 1) * 5 + (f - 1)`.
+static MAP: LazyLock<[&'static str; 25]> = LazyLock::new(|| {
+    std::array::from_fn(|cell| {
+        let (r, f) = (cell as u32 / 5 + 1, cell as u32 % 5 + 1);
+        segment_for(r, f).expect("the segment rules cover the 5 × 5 grid")
+    })
+});
+
+/// `score` out of `bins` on the 1–5 scale, as SQL's `(score * 5 + bins - 1) / bins` (integer
+/// division towards zero); `None` outside 1–5 or on overflow.
+fn five(score: i64, bins: i64) -> Option<usize> {
+    let scaled = score.checked_mul(5)?.checked_add(bins - 1)? / bins;
+    (1..=5).contains(&scaled).then(|| scaled as usize - 1)
+}
+
+/// The segment of a pair of scores out of `bins` (at least 1), or `None` where no rule applies.
+pub fn segment(r_score: i64, f_score: i64, bins: i64) -> Option<&'static str> {
+    Some(MAP[five(r_score, bins)? * 5 + five(f_score, bins)?])
+}
+
+impl ScalarUDFImpl for SegqlRfmSegment {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&DOC)
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [_, _, _] = arg_types else {
+            return Err(arg_err(NAME, "expects (r_score, f_score, bins)"));
+        };
+        for (name, t) in ["r_score", "f_score", "bins"].iter().zip(arg_types) {
+            if !(t.is_integer() || t == &DataType::Null) {
+                return Err(arg_err(NAME, format!("{name} must be an integer, got {t}")));
+            }
+        }
+        Ok(vec![DataType::Int64; 3])
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let [r, f, bins] = [0, 1, 2].map(|i| arrays[i].as_primitive::<Int64Type>());
+        let longest = SEGMENT_RULES.iter().map(|rule| rule.name.len()).max();
+        let mut out = StringBuilder::with_capacity(r.len(), r.len() * longest.unwrap_or(0));
+        for i in 0..r.len() {
+            if r.is_null(i) || f.is_null(i) || bins.is_null(i) {
+                out.append_null();
+                continue;
+            }
+            let b = bins.value(i);
+            if b < 1 {
+                return Err(arg_err(NAME, format!("bins must be at least 1, got {b}")));
+            }
+            out.append_option(segment(r.value(i), f.value(i), b));
+        }
+        let result: ArrayRef = Arc::new(out.finish());
+        Ok(
+            if args
+                .args
+                .iter()
+                .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+            {
+                ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
+            } else {
+                ColumnarValue::Array(result)
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rfm::segments::to_five;
+
+    #[test]
+    fn the_table_agrees_with_the_rules_for_every_score_and_bin_count() {
+        for bins in 1..=12i64 {
+            for r in -1..=bins + 1 {
+                for f in -1..=bins + 1 {
+                    let in_range = (1..=bins).contains(&r) && (1..=bins).contains(&f);
+                    let by_rules = in_range
+                        .then(|| {
+                            segment_for(
+                                to_five(r as u32, bins as u32),
+                                to_five(f as u32, bins as u32),
+                            )
+                        })
+                        .flatten();
+                    assert_eq!(segment(r, f, bins), by_rules, "r={r} f={f} bins={bins}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn by_hand() {
+        assert_eq!(segment(5, 5, 5), Some("Champions"));
+        assert_eq!(segment(1, 1, 5), Some("Hibernating"));
+        // out of 10: R ceil(2·5/10) = 1, F ceil(9·5/10) = 5
+        assert_eq!(segment(2, 9, 10), Some("Can't Lose Them"));
+        assert_eq!(segment(6, 1, 5), None);
+        assert_eq!(segment(i64::MAX, 1, 5), None);
+    }
+}
