@@ -142,6 +142,24 @@ impl Bounds {
     ) -> Vec<ChunkSums> {
         let d = rows.d();
         let k = centres.len() / d.max(1);
+        match k {
+            1 => self.every_distance::<1, W>(rows, centres),
+            2 => self.every_distance::<2, W>(rows, centres),
+            3 => self.every_distance::<3, W>(rows, centres),
+            _ => self.bounded(rows, centres, moves),
+        }
+    }
+
+    /// [`Bounds::update`] with Hamerly's bounds: a point whose bounds show that its centre is
+    /// still the nearest costs no distance.
+    fn bounded<W: Width>(
+        &mut self,
+        rows: &Rows<'_, W>,
+        centres: &[f64],
+        moves: Option<&[f64]>,
+    ) -> Vec<ChunkSums> {
+        let d = rows.d();
+        let k = centres.len() / d.max(1);
         // half the distance from each centre to its nearest other centre
         let half_gap: Vec<f64> = (0..k)
             .map(|c| {
@@ -209,6 +227,51 @@ impl Bounds {
     }
 }
 
+impl Bounds {
+    /// Assign every point to its nearest of `K` centres by computing all `K` distances, and
+    /// sum the clusters chunk by chunk; the bounds are neither read nor kept.
+    ///
+    /// With so few centres, reading and writing two bounds per point and branching on them
+    /// costs more than the distances they would save. The labels are the same as the bounded
+    /// pass gives (the distances and tie-breaking are [`Rows::nearest`]'s), and so are the
+    /// sums, added in the same order.
+    fn every_distance<const K: usize, W: Width>(
+        &mut self,
+        rows: &Rows<'_, W>,
+        centres: &[f64],
+    ) -> Vec<ChunkSums> {
+        let d = rows.d();
+        let step = |start: usize, labels: &mut [usize]| {
+            let mut counts = [0usize; K];
+            let mut sums = vec![0.0; K * d];
+            let mut changed = false;
+            for (i, label) in labels.iter_mut().enumerate() {
+                let row = rows.row(start + i);
+                let (mut best, mut best_d) = (0, f64::INFINITY);
+                for c in 0..K {
+                    let dist = rows.distance(row, rows.centre(centres, c));
+                    if dist < best_d {
+                        best = c;
+                        best_d = dist;
+                    }
+                }
+                changed |= best != *label;
+                *label = best;
+                counts[best] += 1;
+                for (s, v) in sums[best * d..(best + 1) * d].iter_mut().zip(row) {
+                    *s += v;
+                }
+            }
+            ChunkSums {
+                sums,
+                counts: counts.to_vec(),
+                changed,
+            }
+        };
+        rows.map_chunks_mut(&mut self.labels, step)
+    }
+}
+
 /// Cluster sums and counts, added chunk by chunk in order.
 fn combine(parts: &[ChunkSums], k: usize, d: usize) -> (Vec<f64>, Vec<usize>) {
     let mut sums = vec![0.0; k * d];
@@ -241,5 +304,64 @@ fn relocate_empty_clusters<W: Width>(
     order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
     for (c, i) in empty.into_iter().zip(order) {
         next[c * d..(c + 1) * d].copy_from_slice(rows.row(i));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kmeans::rows::Fixed;
+
+    #[test]
+    fn every_distance_and_the_bounded_pass_agree_bit_for_bit() {
+        // three overlapping clusters in 3 features, from a fixed generator
+        let mut state = 3u64;
+        let mut uniform = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let n = 20_000;
+        let x: Vec<f64> = (0..n * 3)
+            .map(|i| ((i / 3) % 3) as f64 + 2.0 * (uniform() + uniform() - 1.0))
+            .collect();
+        let rows = Rows {
+            x: &x,
+            n,
+            width: Fixed::<3>,
+            threads: 2,
+        };
+        let mut centres = x[..9].to_vec();
+        let (mut plain, mut bounded) = (Bounds::default(), Bounds::default());
+        plain.resize(n);
+        bounded.resize(n);
+        let mut moves: Option<Vec<f64>> = None;
+        let mut changing = 0;
+        for iteration in 0..30 {
+            let a = plain.every_distance::<3, _>(&rows, &centres);
+            let b = bounded.bounded(&rows, &centres, moves.as_deref());
+            assert_eq!(plain.labels, bounded.labels, "iteration {iteration}");
+            let (sums, counts) = combine(&a, 3, 3);
+            let (sums_b, counts_b) = combine(&b, 3, 3);
+            assert_eq!(counts, counts_b, "iteration {iteration}");
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&sums), bits(&sums_b), "iteration {iteration}");
+            let changed = a.iter().any(|p| p.changed);
+            assert_eq!(changed, b.iter().any(|p| p.changed));
+            changing += usize::from(changed);
+            let next: Vec<f64> = (0..9).map(|i| sums[i] / counts[i / 3] as f64).collect();
+            moves = Some(
+                (0..3)
+                    .map(|c| {
+                        rows.distance(rows.centre(&next, c), rows.centre(&centres, c))
+                            .sqrt()
+                    })
+                    .collect(),
+            );
+            centres = next;
+        }
+        // the centres really moved, so the bounds were exercised
+        assert!(changing >= 5, "labels changed in {changing} iterations");
     }
 }
