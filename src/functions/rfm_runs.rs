@@ -218,7 +218,13 @@ pub fn collapse(
     };
     // run i covers rows starts[i]..starts[i + 1] (the last one up to n)
     let starts: Vec<u32> = std::iter::once(0)
-        .chain(boundaries.set_indices().map(|i| (i + 1) as u32))
+        .chain(
+            boundaries
+                .iter()
+                .enumerate()
+                .filter(|&(_, &differs)| differs)
+                .map(|(i, _)| (i + 1) as u32),
+        )
         .collect();
     let ends: Vec<usize> = starts
         .iter()
@@ -272,9 +278,9 @@ fn validity(batch: &RecordBatch, not_null: &[usize]) -> Option<BooleanBuffer> {
         .reduce(|a, b| &a & &b)
 }
 
-/// Bit `i` set where row `i + 1` differs from row `i` in some key column; `None` for batches
+/// `true` at `i` where row `i + 1` differs from row `i` in some key column; `None` for batches
 /// of fewer than two rows.
-fn boundaries(batch: &RecordBatch, keys: &[usize]) -> Result<Option<BooleanBuffer>> {
+fn boundaries(batch: &RecordBatch, keys: &[usize]) -> Result<Option<Vec<bool>>> {
     let n = batch.num_rows();
     if n < 2 {
         return Ok(None);
@@ -290,7 +296,7 @@ fn boundaries(batch: &RecordBatch, keys: &[usize]) -> Result<Option<BooleanBuffe
             }
         }
     }
-    Ok(Some(BooleanBuffer::from(differs)))
+    Ok(Some(differs))
 }
 
 /// Set `differs[i]` where row `i + 1` of `column` differs from row `i`, in one tight loop, for
@@ -412,15 +418,11 @@ mod tests {
         .unwrap();
         for batch in [&b, &with_copies] {
             for keys in [&[3][..], &[0, 3], &[0, 1, 3], &[1]] {
-                let fast: Vec<bool> = boundaries(batch, keys).unwrap().unwrap().iter().collect();
+                let fast: Vec<bool> = boundaries(batch, keys).unwrap().unwrap();
                 assert_eq!(fast, kernel_boundaries(batch, keys), "keys {keys:?}");
             }
         }
-        let only_orders: Vec<bool> = boundaries(&with_copies, &[3])
-            .unwrap()
-            .unwrap()
-            .iter()
-            .collect();
+        let only_orders = boundaries(&with_copies, &[3]).unwrap().unwrap();
         assert_eq!(
             only_orders,
             [
@@ -434,11 +436,7 @@ mod tests {
             vec![Some(1.0); 4],
             vec![Some("x"); 4],
         );
-        let with_nulls: Vec<bool> = boundaries(&nulls, &[0, 3])
-            .unwrap()
-            .unwrap()
-            .iter()
-            .collect();
+        let with_nulls = boundaries(&nulls, &[0, 3]).unwrap().unwrap();
         assert_eq!(with_nulls, [true, false, true]);
     }
 
