@@ -139,3 +139,52 @@ pub(crate) fn only_child(
         )),
     }
 }
+
+/// The argument types of a function of three integers named `names`: three `BIGINT`s, or an
+/// error naming the argument that is not an integer.
+///
+/// ```sql
+/// SELECT segql_rfm_cell(5, 4, 3);  -- '543'; segql_rfm_cell(5, 'x', 3) names f_score
+/// ```
+pub(crate) fn three_integers(
+    function: &'static str,
+    names: [&str; 3],
+    arg_types: &[datafusion::arrow::datatypes::DataType],
+) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::DataType>> {
+    use datafusion::arrow::datatypes::DataType;
+    if arg_types.len() != 3 {
+        return Err(crate::error::arg_err(
+            function,
+            format!("expects ({})", names.join(", ")),
+        ));
+    }
+    for (name, t) in names.iter().zip(arg_types) {
+        if !(t.is_integer() || t == &DataType::Null) {
+            return Err(crate::error::arg_err(
+                function,
+                format!("{name} must be an integer, got {t}"),
+            ));
+        }
+    }
+    Ok(vec![DataType::Int64; 3])
+}
+
+/// A scalar function's `result` (one value per row), returned as a scalar when every argument
+/// was one.
+///
+/// ```sql
+/// SELECT segql_rfm_segment(5, 5, 5);  -- constant arguments give a constant
+/// ```
+pub(crate) fn shaped_like_args(
+    args: &[datafusion::logical_expr::ColumnarValue],
+    result: datafusion::arrow::array::ArrayRef,
+) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+    use datafusion::logical_expr::ColumnarValue;
+    Ok(
+        if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&result, 0)?)
+        } else {
+            ColumnarValue::Array(result)
+        },
+    )
+}

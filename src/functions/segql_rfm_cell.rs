@@ -11,15 +11,13 @@
 use std::fmt::Write;
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
-
-use crate::error::arg_err;
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_rfm_cell";
@@ -72,15 +70,7 @@ impl ScalarUDFImpl for SegqlRfmCell {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let [_, _, _] = arg_types else {
-            return Err(arg_err(NAME, "expects (r_score, f_score, m_score)"));
-        };
-        for (name, t) in ["r_score", "f_score", "m_score"].iter().zip(arg_types) {
-            if !(t.is_integer() || t == &DataType::Null) {
-                return Err(arg_err(NAME, format!("{name} must be an integer, got {t}")));
-            }
-        }
-        Ok(vec![DataType::Int64; 3])
+        super::three_integers(NAME, ["r_score", "f_score", "m_score"], arg_types)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -106,18 +96,7 @@ impl ScalarUDFImpl for SegqlRfmCell {
                 out.append_value("");
             }
         }
-        let result: ArrayRef = Arc::new(out.finish());
-        Ok(
-            if args
-                .args
-                .iter()
-                .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-            {
-                ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
-            } else {
-                ColumnarValue::Array(result)
-            },
-        )
+        super::shaped_like_args(&args.args, Arc::new(out.finish()))
     }
 }
 
@@ -126,6 +105,7 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::Int64Array;
     use datafusion::arrow::datatypes::Field;
+    use datafusion::common::ScalarValue;
     use datafusion::config::ConfigOptions;
 
     fn call(r: Vec<Option<i64>>, f: i64, m: i64) -> Vec<Option<String>> {

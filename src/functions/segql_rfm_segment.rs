@@ -12,9 +12,9 @@
 
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
@@ -103,15 +103,7 @@ impl ScalarUDFImpl for SegqlRfmSegment {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let [_, _, _] = arg_types else {
-            return Err(arg_err(NAME, "expects (r_score, f_score, bins)"));
-        };
-        for (name, t) in ["r_score", "f_score", "bins"].iter().zip(arg_types) {
-            if !(t.is_integer() || t == &DataType::Null) {
-                return Err(arg_err(NAME, format!("{name} must be an integer, got {t}")));
-            }
-        }
-        Ok(vec![DataType::Int64; 3])
+        super::three_integers(NAME, ["r_score", "f_score", "bins"], arg_types)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -134,18 +126,7 @@ impl ScalarUDFImpl for SegqlRfmSegment {
             }
             out.append_option(segment(r.value(i), f.value(i), b));
         }
-        let result: ArrayRef = Arc::new(out.finish());
-        Ok(
-            if args
-                .args
-                .iter()
-                .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-            {
-                ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
-            } else {
-                ColumnarValue::Array(result)
-            },
-        )
+        super::shaped_like_args(&args.args, Arc::new(out.finish()))
     }
 }
 
