@@ -22,8 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / ".data"
-SEGQL = ROOT / "target" / "release" / "segql"
-BENCH_RFM = ROOT / "target" / "release" / "examples" / "bench_rfm"
+SEGQL = ROOT / "target" / "dist" / "segql"
+BENCH_RFM = ROOT / "target" / "dist" / "examples" / "bench_rfm"
 PY = sys.executable
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: the peers' venv, a release build of segql, the data, the runs, BENCHMARKS.md.
+# One command: the peers' venv, the fully optimised (dist) build of segql, the data, the runs, BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x benchmarks/.venv/bin/python ] || ! cmp -s benchmarks/requirements.txt benchmarks/.venv/.requirements; then
@@ -7,5 +7,5 @@ if [ ! -x benchmarks/.venv/bin/python ] || ! cmp -s benchmarks/requirements.txt 
   benchmarks/.venv/bin/pip install -q --disable-pip-version-check -r benchmarks/requirements.txt
   cp benchmarks/requirements.txt benchmarks/.venv/.requirements
 fi
-cargo build --release --bin segql --example bench_rfm
+cargo build --profile dist --bin segql --example bench_rfm
 benchmarks/.venv/bin/python benchmarks/run.py "$@"

@@ -5,7 +5,7 @@
 //! memory limit can be compared).
 //!
 //! ```text
-//! cargo run --release --example bench_rfm -- tx_10000000.parquet [--repeat 3] [--partitions N]
+//! cargo run --profile dist --example bench_rfm -- tx_10000000.parquet [--repeat 3] [--partitions N]
 //!     [--memory-limit-mib M] [--setup SQL]... [--query 'SELECT ... FROM rfm(''{path}'')']
 //! ```
 //!

@@ -3,7 +3,7 @@
 //! the inertia and fit time, to compare with scikit-learn on the same features.
 //!
 //! ```text
-//! cargo run --release --example kmeans_rfm -- rfm_10000000.parquet [k] [threads]
+//! cargo run --profile dist --example kmeans_rfm -- rfm_10000000.parquet [k] [threads]
 //! ```
 
 use std::time::Instant;

@@ -274,7 +274,7 @@ fn demo_runs_the_whole_segmentation() {
     // the model was saved in ./segql_models
     assert!(
         dir.path()
-            .join("segql_models/customer_segments.segql.json")
+            .join("segql_models/customer_segments.segql-model")
             .exists()
     );
 }
@@ -321,8 +321,11 @@ fn walkthrough_scripts_run_and_models_outlive_the_process() {
         assert!(run.out.contains("row(s) fetched"), "{}", script.display());
     }
     let store = dir.path().join("segql_models");
-    assert!(store.join("rfm_log5.segql.json").exists());
-    assert!(!store.join("rfm_k3.segql.json").exists(), "05 drops rfm_k3");
+    assert!(store.join("rfm_log5.segql-model").exists());
+    assert!(
+        !store.join("rfm_k3.segql-model").exists(),
+        "05 drops rfm_k3"
+    );
     // a later process scores with the saved model; --models points elsewhere
     let run = segql_in(
         dir.path(),
@@ -386,4 +389,109 @@ fn generate_writes_parquet_and_csv() {
         assert!(run.ok, "{}", run.err);
         assert_eq!(run.out, "n,c\n5000,50\n", "{name}");
     }
+}
+
+/// A CSV table (no quoted fields) as rows of header -> value.
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// segql's RFM of an export, printed as CSV by the shell, equals DuckDB's (the fixture made by
+/// tests/fixtures/online_retail/make_online_retail.py) customer for customer.
+fn assert_same_rfm(segql_csv: &str, duckdb_csv: &str, key: &str) {
+    let ours = csv_rows(segql_csv);
+    let theirs = csv_rows(duckdb_csv);
+    assert_eq!(ours.len(), theirs.len(), "customer count\n{segql_csv}");
+    let number = |s: &str| -> Option<f64> { (!s.is_empty()).then(|| s.parse().unwrap()) };
+    for (row, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(number(&a[key]), number(&b["customer"]), "row {row}");
+        for (mine, reference) in [
+            ("first_us", "first_purchase_us"),
+            ("last_us", "last_purchase_us"),
+            ("recency_days", "recency_days"),
+            ("frequency", "frequency"),
+            ("tenure_days", "tenure_days"),
+        ] {
+            assert_eq!(a[mine], b[reference], "{key} {}: {mine}", a[key]);
+        }
+        for column in ["monetary", "avg_order_value", "periodicity_days"] {
+            let (x, y) = (number(&a[column]), number(&b[column]));
+            let close = match (x, y) {
+                (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                (None, None) => true,
+                _ => false,
+            };
+            assert!(close, "{key} {}: {column} {x:?} vs {y:?}", a[key]);
+        }
+    }
+}
+
+/// The two Online Retail shapes analysts download, through the shell: the classic export (text
+/// dates) needs only the option its own error suggests; the newer one (ISO dates, `Customer ID`
+/// with a space, `Invoice`, `Price`) needs none. Both give DuckDB's RFM.
+#[test]
+fn online_retail_exports_give_duckdbs_rfm_with_only_the_hinted_options() {
+    let data = root().join("tests/fixtures/online_retail");
+    let select = |call: &str| {
+        format!(
+            "SELECT *, CAST(first_purchase AS BIGINT) AS first_us, \
+             CAST(last_purchase AS BIGINT) AS last_us FROM {call} ORDER BY 1"
+        )
+    };
+    let classic = data.join("classic.csv");
+    let classic = classic.to_str().unwrap();
+
+    let first = segql(&[classic, "-c", "SELECT * FROM rfm(classic)"]);
+    assert!(!first.ok);
+    let start = first.err.find("time => '").expect(&first.err);
+    let rest = &first.err[start..];
+    let end = rest.find(")'").expect(&first.err) + 2;
+    let hint = &rest[..end];
+    assert_eq!(
+        hint,
+        "time => 'to_timestamp(InvoiceDate, ''%m/%d/%Y %H:%M'')'"
+    );
+
+    let run = segql(&[
+        classic,
+        "--format",
+        "csv",
+        "-q",
+        "--maxrows",
+        "inf",
+        "-c",
+        &select(&format!("rfm(classic, {hint})")),
+    ]);
+    assert!(run.ok, "{}", run.err);
+    let reference = std::fs::read_to_string(data.join("classic_rfm.csv")).unwrap();
+    assert_same_rfm(&run.out, &reference, "CustomerID");
+
+    let newer = data.join("newer.csv");
+    let run = segql(&[
+        newer.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-q",
+        "-c",
+        &select("rfm(newer)"),
+    ]);
+    assert!(run.ok, "{}", run.err);
+    let reference = std::fs::read_to_string(data.join("newer_rfm.csv")).unwrap();
+    assert_same_rfm(&run.out, &reference, "Customer ID");
 }

@@ -99,7 +99,7 @@ async fn models_on_disk_survive_a_restart() -> Result<()> {
         "SELECT segment, size FROM kmeans_fit(rfm(sales), 4, seed => 3, model => 'seg') ORDER BY segment",
     )
     .await?;
-    assert!(dir.path().join("models/seg.segql.json").exists());
+    assert!(dir.path().join("models/seg.segql-model").exists());
     drop(ctx);
 
     // a new session on the same directory scores with the saved model
@@ -114,7 +114,7 @@ async fn models_on_disk_survive_a_restart() -> Result<()> {
     assert!(listed.contains("| seg  | 4 | ok     |"), "{listed}");
 
     // a truncated file: a clear error, the listing shows why, nothing panics
-    let path = dir.path().join("models/seg.segql.json");
+    let path = dir.path().join("models/seg.segql-model");
     let text = std::fs::read_to_string(&path)?;
     std::fs::write(&path, &text[..text.len() / 3])?;
     let err = ctx

@@ -272,7 +272,7 @@ fn psql_runs_the_walkthrough_scripts() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect::<Vec<_>>();
     assert!(
-        saved.iter().any(|f| f.ends_with(".segql.json")),
+        saved.iter().any(|f| f.ends_with(".segql-model")),
         "{saved:?}"
     );
 }
@@ -350,7 +350,7 @@ fn sandbox_refuses_writes_and_outside_files() {
 fn read_only_refuses_model_writes() {
     let server = start(&["--read-only"]);
     client(&server, "read_only", &[]);
-    assert!(!server.dir.path().join("models/ro.segql.json").exists());
+    assert!(!server.dir.path().join("models/ro.segql-model").exists());
 }
 
 #[test]

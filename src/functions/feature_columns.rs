@@ -7,6 +7,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result};
 
 use crate::error::arg_err;
+use crate::planner::option_expr::ambiguous_column;
 
 /// The features `kmeans_fit` uses when `features =>` is not given and they are all present.
 pub const RFM_FEATURES: [&str; 3] = ["recency_days", "frequency", "monetary"];
@@ -31,7 +32,11 @@ pub fn find_feature(function: &'static str, schema: &DFSchema, name: &str) -> Re
         .collect();
     match loose.as_slice() {
         [i] => check_numeric(function, schema, *i),
-        _ => Err(arg_err(
+        [_, _, ..] => {
+            let names: Vec<&str> = loose.iter().map(|&i| fields[i].name().as_str()).collect();
+            Err(ambiguous_column(function, "features", &names))
+        }
+        [] => Err(arg_err(
             function,
             format!(
                 "feature column '{name}' not found; the input has columns: {}",
@@ -44,18 +49,31 @@ pub fn find_feature(function: &'static str, schema: &DFSchema, name: &str) -> Re
 fn check_numeric(function: &'static str, schema: &DFSchema, i: usize) -> Result<usize> {
     let field = schema.field(i);
     if is_numeric(field.data_type()) {
-        Ok(i)
-    } else {
-        Err(arg_err(
-            function,
-            format!(
-                "feature '{}' has type {}, but features must be numeric (integer, float or decimal); \
-                 choose numeric columns with features => 'a, b'",
-                field.name(),
-                field.data_type()
-            ),
-        ))
+        return Ok(i);
     }
+    let numeric: Vec<&str> = schema
+        .fields()
+        .iter()
+        .filter(|f| is_numeric(f.data_type()) && !looks_like_key(f.name()))
+        .map(|f| f.name().as_str())
+        .collect();
+    let fix = if numeric.is_empty() {
+        "; the input has no numeric columns: convert one in a subquery first".to_string()
+    } else {
+        format!(
+            "; the numeric columns are {}, e.g. features => '{}'",
+            numeric.join(", "),
+            numeric.join(", ").replace('\'', "''")
+        )
+    };
+    Err(arg_err(
+        function,
+        format!(
+            "feature '{}' has type {}, but features must be numeric (integer, float or decimal){fix}",
+            field.name(),
+            field.data_type()
+        ),
+    ))
 }
 
 /// The columns of `schema`, comma-separated.

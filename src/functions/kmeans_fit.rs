@@ -338,7 +338,8 @@ fn default_features(schema: &datafusion::common::DFSchema) -> Result<Vec<String>
             NAME,
             format!(
                 "the input has no numeric columns to use as features (columns: {}); \
-                 pass features => 'a, b'",
+                 convert some to numbers in a subquery first, as in \
+                 (SELECT CAST(<column> AS DOUBLE) AS <column> FROM <table>)",
                 super::feature_columns::column_list(schema)
             ),
         ));

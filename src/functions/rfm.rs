@@ -23,9 +23,6 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{
     Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, ident, lit, when,
 };
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
-use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::segql_timestamp::MICROS_PER_DAY;
 use super::{
@@ -33,7 +30,7 @@ use super::{
     segql_rfm_segment, segql_timestamp,
 };
 use crate::error::arg_err;
-use crate::planner::args::first_line;
+use crate::planner::option_expr::{plan_option_expr, quote_ident};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 use crate::rfm::columns::{DetectError, Role, detect, find_column};
 
@@ -216,33 +213,37 @@ impl Roles {
             }
         };
 
+        // Labels are the column or expression as SQL, so hints built from them can be pasted.
         let (time, time_label) = match role_option(args, "time", schema, &columns, ctx)? {
-            Some((expr, name)) => {
-                let label = name.unwrap_or_else(|| "time".to_string());
-                (expr, label)
-            }
+            Some((expr, Some(name))) => (expr, quote_ident(&name)),
+            Some((expr, None)) => (expr, args.text("time").unwrap_or_default()),
             None => {
                 let name = required_column(Role::Time, &columns)?;
-                (column(schema, name), name.to_string())
+                (column(schema, name), quote_ident(name))
             }
         };
         let time_type = time.get_type(schema)?;
         if !segql_timestamp::accepts(&time_type) {
+            let sql = time_label.replace('\'', "''");
+            let fix = if time_type.is_integer() || time_type.is_floating() {
+                format!(
+                    "; if it holds seconds since 1970, convert it, e.g. time => 'to_timestamp({sql})'"
+                )
+            } else {
+                String::new()
+            };
             return Err(arg_err(
                 NAME,
                 format!(
-                    "time '{time_label}' is {time_type}; expected a date, a timestamp or \
-                     ISO-8601 text; convert it with an expression, e.g. \
-                     time => 'to_timestamp({time_label})'"
+                    "time {time_label} is {time_type}; expected a date, a timestamp or \
+                     ISO-8601 text{fix}"
                 ),
             ));
         }
 
         let (amount, amount_label) = match role_option(args, "amount", schema, &columns, ctx)? {
-            Some((expr, name)) => {
-                let label = name.unwrap_or_else(|| args.text("amount").unwrap_or_default());
-                (expr, label)
-            }
+            Some((expr, Some(name))) => (expr, quote_ident(&name)),
+            Some((expr, None)) => (expr, args.text("amount").unwrap_or_default()),
             None => default_amount(schema, &columns)?,
         };
         let amount_type = amount.get_type(schema)?;
@@ -250,8 +251,9 @@ impl Roles {
             return Err(arg_err(
                 NAME,
                 format!(
-                    "amount '{amount_label}' is {amount_type}; expected a number; \
-                     convert it, e.g. amount => 'CAST({amount_label} AS DOUBLE)'"
+                    "amount {amount_label} is {amount_type}; expected a number; \
+                     convert it, e.g. amount => 'CAST({} AS DOUBLE)'",
+                    amount_label.replace('\'', "''")
                 ),
             ));
         }
@@ -289,26 +291,7 @@ fn role_option(
     if let Some(name) = find_column(text.trim(), columns) {
         return Ok(Some((column(schema, name), Some(name.to_string()))));
     }
-    let cannot = |detail: &str| {
-        arg_err(
-            NAME,
-            format!(
-                "{option} => '{text}' is neither a column ({}) nor a valid expression: {detail}",
-                columns.join(", ")
-            ),
-        )
-    };
-    let parsed = Parser::new(&GenericDialect {})
-        .try_with_sql(&text)
-        .and_then(|mut p| {
-            let expr = p.parse_expr()?;
-            p.expect_token(&Token::EOF)?;
-            Ok(expr)
-        })
-        .map_err(|e| cannot(&e.to_string()))?;
-    let expr = ctx
-        .sql_to_expr(parsed, schema)
-        .map_err(|e| cannot(first_line(&e.to_string())))?;
+    let expr = plan_option_expr(NAME, option, &text, schema, ctx)?;
     Ok(Some((expr, None)))
 }
 
@@ -319,7 +302,7 @@ fn required_column(role: Role, columns: &[String]) -> Result<&str> {
             arg_err(
                 NAME,
                 format!(
-                    "no {} column found among ({}); name it with {} => 'column'",
+                    "no {} column found among ({}); name it with {} => '<column>'",
                     role.option(),
                     columns.join(", "),
                     role.option()
@@ -333,10 +316,11 @@ fn ambiguous(role: Role, err: DetectError) -> datafusion::error::DataFusionError
     arg_err(
         NAME,
         format!(
-            "columns {} all look like the {}; choose one with {} => 'column'",
+            "columns {} all look like the {}; choose one, e.g. {} => '{}'",
             names.join(", "),
             role.option(),
-            role.option()
+            role.option(),
+            names[0].replace('\'', "''")
         ),
     )
 }
@@ -351,13 +335,13 @@ fn default_amount(schema: &DFSchema, columns: &[String]) -> Result<(Expr, String
     match (quantity, price) {
         (Some(q), Some(p)) => Ok((
             cast(column(schema, q), DataType::Float64) * cast(column(schema, p), DataType::Float64),
-            format!("{q} * {p}"),
+            format!("{} * {}", quote_ident(q), quote_ident(p)),
         )),
         _ => Err(arg_err(
             NAME,
             format!(
                 "no amount column (amount, total, revenue, ...) nor quantity and unit price \
-                 found among ({}); give one with amount => 'column or expression'",
+                 found among ({}); give one with amount => '<column or expression>'",
                 columns.join(", ")
             ),
         )),

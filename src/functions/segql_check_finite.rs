@@ -102,7 +102,8 @@ impl ScalarUDFImpl for SegqlCheckFinite {
                 "rfm",
                 format!(
                     "{label} has a non-finite value ({v}); fix the amount or filter such rows \
-                     out, e.g. rfm((SELECT * FROM t WHERE NOT isnan(amount)))"
+                     out in a subquery, as in rfm((SELECT * FROM <table> WHERE abs({label}) < 1e308)) \
+                     (NaN and infinity fail that test)"
                 ),
             ));
         }

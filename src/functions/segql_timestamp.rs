@@ -15,13 +15,14 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 
 use crate::error::{arg_err, data_err};
+use crate::rfm::time_formats::guess_format;
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_timestamp";
@@ -150,23 +151,39 @@ pub fn to_micros(array: &ArrayRef, label: &str) -> Result<ArrayRef> {
             };
             let out = cast_with_options(array, &TIMESTAMP_US, &lenient)?;
             if out.null_count() != array.null_count() {
-                let bad = (0..array.len())
-                    .find(|&i| array.is_valid(i) && out.is_null(i))
-                    .map(|i| text_at(array, i))
-                    .unwrap_or_default();
-                return Err(data_err(
-                    "rfm",
-                    format!(
-                        "the {label} value '{bad}' is not an ISO-8601 date or timestamp; \
-                         give its format with an expression, e.g. \
-                         time => 'to_timestamp({label}, ''%m/%d/%Y %H:%M'')'"
-                    ),
-                ));
+                return Err(not_iso_error(array, &out, label));
             }
             Ok(out)
         }
         _ => Ok(cast_with_options(array, &TIMESTAMP_US, &strict)?),
     }
+}
+
+/// The error for text that is not ISO-8601: the first such value, and a `time =>` option
+/// whose format parses every such value of the batch when one of the usual formats does.
+/// `label` is the time column or expression as SQL, so the option works when pasted.
+fn not_iso_error(text: &ArrayRef, converted: &ArrayRef, label: &str) -> DataFusionError {
+    const LOOKED_AT: usize = 10_000;
+    let bad: Vec<String> = (0..text.len())
+        .filter(|&i| text.is_valid(i) && converted.is_null(i))
+        .take(LOOKED_AT)
+        .map(|i| text_at(text, i))
+        .collect();
+    let first = bad.first().cloned().unwrap_or_default();
+    let sql = label.replace('\'', "''");
+    let fix = match guess_format(bad.iter().map(String::as_str)) {
+        Some(format) => format!(
+            "give its format with an expression, e.g. time => 'to_timestamp({sql}, ''{format}'')'"
+        ),
+        None => format!(
+            "give its format with an expression, time => 'to_timestamp({sql}, ''<format>'')', \
+             writing the format with chrono's codes (%d/%m/%Y %H:%M, %Y%m%d, ...)"
+        ),
+    };
+    data_err(
+        "rfm",
+        format!("the {label} value '{first}' is not an ISO-8601 date or timestamp; {fix}"),
+    )
 }
 
 fn text_at(array: &ArrayRef, i: usize) -> String {
@@ -219,9 +236,28 @@ mod tests {
 
     #[test]
     fn other_text_is_an_error_with_a_hint() {
-        let text: ArrayRef = Arc::new(StringArray::from(vec!["2011-12-09", "12/9/2011 12:50"]));
+        let text: ArrayRef = Arc::new(StringArray::from(vec![
+            "2011-12-09",
+            "12/9/2011 12:50",
+            "12/13/2011 8:05",
+        ]));
         let err = to_micros(&text, "InvoiceDate").unwrap_err().to_string();
         assert!(err.contains("'12/9/2011 12:50'"), "{err}");
-        assert!(err.contains("to_timestamp(InvoiceDate"), "{err}");
+        assert!(
+            err.contains("time => 'to_timestamp(InvoiceDate, ''%m/%d/%Y %H:%M'')'"),
+            "{err}"
+        );
+        // day-first values get a day-first format; a label needing quotes keeps them
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["13/12/2011"]));
+        let err = to_micros(&text, "\"Invoice Date\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("time => 'to_timestamp(\"Invoice Date\", ''%d/%m/%Y'')'"),
+            "{err}"
+        );
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["last tuesday"]));
+        let err = to_micros(&text, "d").unwrap_err().to_string();
+        assert!(err.contains("''<format>''"), "{err}");
     }
 }

@@ -1,14 +1,20 @@
 //! [`DirectoryStore`]: one JSON file per model in a directory, written atomically.
 //!
 //! A save writes `<dir>/.<name>.<pid>.<n>.tmp`, syncs it, renames it over
-//! `<dir>/<name>.segql.json` and syncs the directory, so readers see the old model or the new
+//! `<dir>/<name>.segql-model` and syncs the directory, so readers see the old model or the new
 //! one, never half a file, and a crash never loses the previous version. A file that is not
 //! valid JSON, not a segql model, inconsistent, or from a newer format version is reported as
 //! such, never a panic.
 //!
+//! The suffix is not one of DataFusion's file formats on purpose: the default store sits in
+//! the working directory as `segql_models/`, and a session that reads names as paths (DataFusion's
+//! `enable_url_table`) would otherwise take it for a table of JSON files and shadow the
+//! `segql_models()` function. Models saved by earlier releases as `<name>.segql.json` are
+//! renamed when a store opens the directory, and read where they are if that fails.
+//!
 //! ```sql
 //! -- segql --models ./models
-//! SELECT * FROM kmeans_fit(rfm(sales), 4, model => 'seg');   -- writes ./models/seg.segql.json
+//! SELECT * FROM kmeans_fit(rfm(sales), 4, model => 'seg');   -- writes ./models/seg.segql-model
 //! ```
 
 use std::collections::HashMap;
@@ -22,8 +28,11 @@ use std::time::SystemTime;
 use super::store::{ModelEntry, ModelStore, StoreError, check_name};
 use super::{FORMAT, FORMAT_VERSION, SegmentModel};
 
-/// The file suffix of saved models.
-pub const SUFFIX: &str = ".segql.json";
+/// The file suffix of saved models (not a data format DataFusion would read as a table).
+pub const SUFFIX: &str = ".segql-model";
+
+/// The suffix earlier releases saved models under.
+pub const LEGACY_SUFFIX: &str = ".segql.json";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -39,11 +48,30 @@ pub struct DirectoryStore {
 }
 
 impl DirectoryStore {
-    /// A store in `dir`. Nothing is created until a model is saved.
+    /// A store in `dir`. Nothing is created until a model is saved; models an earlier release
+    /// saved there under [`LEGACY_SUFFIX`] are renamed to [`SUFFIX`].
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
+        let store = Self {
             dir: dir.into(),
             cache: Mutex::new(HashMap::new()),
+        };
+        store.rename_legacy_files();
+        store
+    }
+
+    /// Best effort: a read-only directory keeps its legacy files, which are still read.
+    fn rename_legacy_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.filter_map(|e| e.ok()) {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let Some(name) = file.strip_suffix(LEGACY_SUFFIX) else {
+                continue;
+            };
+            if check_name(name).is_ok() && !self.path_of(name).exists() {
+                let _ = fs::rename(entry.path(), self.path_of(name));
+            }
         }
     }
 
@@ -57,6 +85,17 @@ impl DirectoryStore {
         self.dir.join(format!("{name}{SUFFIX}"))
     }
 
+    /// Where model `name` is read from: its file, or the file an earlier release left.
+    fn existing_path_of(&self, name: &str) -> PathBuf {
+        let current = self.path_of(name);
+        let legacy = self.dir.join(format!("{name}{LEGACY_SUFFIX}"));
+        if !current.exists() && legacy.exists() {
+            legacy
+        } else {
+            current
+        }
+    }
+
     fn names(&self) -> Vec<String> {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return Vec::new();
@@ -66,11 +105,13 @@ impl DirectoryStore {
             .filter_map(|e| {
                 let file = e.file_name().to_string_lossy().into_owned();
                 file.strip_suffix(SUFFIX)
+                    .or_else(|| file.strip_suffix(LEGACY_SUFFIX))
                     .filter(|n| check_name(n).is_ok())
                     .map(str::to_string)
             })
             .collect();
         names.sort();
+        names.dedup();
         names
     }
 
@@ -182,6 +223,8 @@ impl ModelStore for DirectoryStore {
             let _ = fs::remove_file(&temp);
             return Err(io("write", &target, e));
         }
+        // The new file replaces any legacy one of the same name.
+        let _ = fs::remove_file(self.dir.join(format!("{}{LEGACY_SUFFIX}", model.name)));
         // Make the rename itself durable.
         if let Ok(dir) = fs::File::open(&self.dir) {
             let _ = dir.sync_all();
@@ -196,7 +239,7 @@ impl ModelStore for DirectoryStore {
                 known: self.names(),
             });
         }
-        self.read(name, &self.path_of(name))
+        self.read(name, &self.existing_path_of(name))
     }
 
     fn list(&self) -> Result<Vec<ModelEntry>, StoreError> {
@@ -204,7 +247,7 @@ impl ModelStore for DirectoryStore {
             .names()
             .into_iter()
             .map(|name| {
-                let path = self.path_of(&name);
+                let path = self.existing_path_of(&name);
                 let model = self.read(&name, &path).map_err(|e| e.to_string());
                 ModelEntry {
                     name,
@@ -217,7 +260,7 @@ impl ModelStore for DirectoryStore {
 
     fn remove(&self, name: &str) -> Result<(), StoreError> {
         check_name(name)?;
-        let path = self.path_of(name);
+        let path = self.existing_path_of(name);
         match fs::remove_file(&path) {
             Ok(()) => {
                 self.cache
@@ -311,6 +354,44 @@ mod tests {
                     .is_err_and(|e| e.contains(expected))
             );
         }
+    }
+
+    #[test]
+    fn models_saved_by_earlier_releases_are_renamed_and_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = model("old");
+        let legacy = dir.path().join("old.segql.json");
+        fs::write(&legacy, serde_json::to_vec_pretty(&saved).unwrap()).unwrap();
+        let store = DirectoryStore::new(dir.path());
+        assert!(!legacy.exists());
+        assert!(dir.path().join("old.segql-model").exists());
+        assert_eq!(*store.load("old").unwrap(), saved);
+        assert_eq!(store.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn legacy_files_in_a_read_only_place_are_read_where_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = model("old");
+        fs::write(
+            dir.path().join("old.segql.json"),
+            serde_json::to_vec_pretty(&saved).unwrap(),
+        )
+        .unwrap();
+        // a store that has not renamed them (as when the directory is not writable)
+        let store = DirectoryStore {
+            dir: dir.path().to_path_buf(),
+            cache: Mutex::new(HashMap::new()),
+        };
+        assert_eq!(*store.load("old").unwrap(), saved);
+        let listed = store.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].location.ends_with("old.segql.json"));
+        // saving under the name replaces the legacy file
+        store.save(&saved).unwrap();
+        let files: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        store.remove("old").unwrap();
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! each function returns an ordinary logical plan that `EXPLAIN` shows operator by operator.
 
 pub mod args;
+pub mod option_expr;
 pub mod relation_arg;
 
 use std::fmt::Debug;

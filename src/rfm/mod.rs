@@ -4,3 +4,4 @@
 pub mod columns;
 pub mod distinct;
 pub mod segments;
+pub mod time_formats;

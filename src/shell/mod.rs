@@ -16,6 +16,7 @@ pub mod commands;
 pub mod completion;
 pub mod errors;
 pub mod files;
+pub mod object_stores;
 pub mod progress;
 pub mod repl;
 pub mod session;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use datafusion::common::Result;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_cli::cli_context::CliSessionContext;
 use datafusion_cli::object_storage::instrumented::InstrumentedObjectStoreRegistry;
 use datafusion_cli::print_format::PrintFormat;
 use datafusion_cli::print_options::{MaxRows, PrintOptions};
@@ -86,6 +87,10 @@ impl ShellSession {
             config = config.with_extension(Arc::new(progress_bars()));
         }
         let ctx = enable_path_tables(SessionContext::new_with_config(config));
+        // `aws.*` and `gcp.*` options of CREATE EXTERNAL TABLE and COPY, as in datafusion-cli.
+        for scheme in ["s3", "gs"] {
+            ctx.register_table_options_extension_from_scheme(scheme);
+        }
         let store: Arc<dyn ModelStore> = Arc::new(DirectoryStore::new(&options.models));
         crate::register_with_store(&ctx, Arc::clone(&store))?;
         for file in &options.files {

@@ -13,7 +13,11 @@ use datafusion::arrow::datatypes::Schema;
 use datafusion::common::Result;
 use datafusion::common::instant::Instant;
 
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::prelude::{DataFrame, SessionContext};
+
 use super::errors::describe_error;
+use super::object_stores::{check_readable, register_store_for, remote_scheme};
 use super::session::ShellSession;
 
 /// How a script ended.
@@ -86,11 +90,37 @@ pub fn split_statements(sql: &str) -> Vec<String> {
     statements
 }
 
+/// Plan `sql` as `ctx.sql` does, first making the remote locations of a `CREATE EXTERNAL
+/// TABLE` or a `COPY ... TO` usable (their object stores registered, a table's files checked).
+pub async fn plan_with_stores(ctx: &SessionContext, sql: &str) -> Result<DataFrame> {
+    let state = ctx.state();
+    let plan = state.create_logical_plan(sql).await?;
+    match &plan {
+        LogicalPlan::Ddl(DdlStatement::CreateExternalTable(table)) => {
+            let mut options = state.default_table_options();
+            options.alter_with_string_hash_map(&table.options)?;
+            for location in &table.locations {
+                if remote_scheme(location).is_some() {
+                    register_store_for(&state, location, &options).await?;
+                    check_readable(&state, location).await?;
+                }
+            }
+        }
+        LogicalPlan::Copy(copy) => {
+            let mut options = state.default_table_options();
+            options.alter_with_string_hash_map(&copy.options)?;
+            register_store_for(&state, &copy.output_url, &options).await?;
+        }
+        _ => {}
+    }
+    ctx.execute_logical_plan(plan).await
+}
+
 /// Plan, run and print one statement, with the "N row(s) fetched. Elapsed ..." line unless
 /// the session is quiet.
 pub async fn execute_and_print(session: &ShellSession, sql: &str) -> Result<()> {
     let started = Instant::now();
-    let frame = session.ctx.sql(sql).await?;
+    let frame = plan_with_stores(&session.ctx, sql).await?;
     let schema: Arc<Schema> = Arc::clone(frame.schema().inner());
     let batches = frame.collect().await?;
     if schema.fields().is_empty() {
