@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the server tests (tests/server.rs) need besides Rust: psql, openssl, and a Python venv
-# (.venv-test) with psycopg 3, SQLAlchemy 2 and pandas. Idempotent; safe to run every time.
+# (.venv-test) with psycopg 3, SQLAlchemy 2, pandas, moto and RangeHTTPServer. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,7 @@ fi
 
 stamp=.venv-test/.requirements
 if [ ! -x .venv-test/bin/python ] || ! cmp -s tests/server/requirements.txt "$stamp"; then
-  echo "creating .venv-test (psycopg, SQLAlchemy, pandas)" >&2
+  echo "creating .venv-test (psycopg, SQLAlchemy, pandas, moto, RangeHTTPServer)" >&2
   python3 -m venv .venv-test
   .venv-test/bin/pip install -q --disable-pip-version-check -r tests/server/requirements.txt
   cp tests/server/requirements.txt "$stamp"

@@ -7,11 +7,13 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::common::Result;
+use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{
+    CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
+};
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
 
@@ -20,6 +22,7 @@ use super::options::ServeOptions;
 use crate::model::store::ReadOnlyStore;
 use crate::model::{DirectoryStore, ModelStore};
 use crate::shell::files::{FORMATS, register_file};
+use crate::shell::object_stores::{files_under, register_store_for, remote_scheme};
 use crate::shell::url_tables::enable_path_tables_under;
 
 /// The catalog name clients see as the database (`current_database()`).
@@ -55,8 +58,20 @@ impl Contexts {
         };
         crate::register_with_store(&ctx, store)?;
         if let Some(dir) = &options.data {
-            for file in data_files(dir)? {
-                register_file(&ctx, &file).await?;
+            match dir.to_str().filter(|d| remote_scheme(d).is_some()) {
+                Some(prefix) => {
+                    register_remote_data(&ctx, prefix)
+                        .await
+                        .map_err(|e| ServeError::Data {
+                            path: dir.clone(),
+                            reason: e.to_string(),
+                        })?
+                }
+                None => {
+                    for file in data_files(dir)? {
+                        register_file(&ctx, &file).await?;
+                    }
+                }
             }
         }
         for file in &options.files {
@@ -92,12 +107,47 @@ impl Contexts {
         );
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(pool))
+            .with_object_store_registry(Arc::clone(&self.base.runtime_env().object_store_registry))
             .build_arc()?;
         let state = SessionStateBuilder::new_from_existing(self.base.state())
             .with_runtime_env(runtime)
             .build();
         Ok(Arc::new(SessionContext::new_with_state(state)))
     }
+}
+
+/// Every data file directly under the object-store `prefix` (`s3://bucket/sales/`) as a
+/// table named after its stem.
+async fn register_remote_data(ctx: &SessionContext, prefix: &str) -> Result<()> {
+    let prefix = format!("{}/", prefix.trim_end_matches('/'));
+    let state = ctx.state();
+    register_store_for(&state, &prefix, &state.default_table_options()).await?;
+    let files = files_under(&state, &prefix, FORMATS).await?;
+    if let Some(pair) = files.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(DataFusionError::Plan(format!(
+            "two files would both be table '{}': rename one",
+            pair[0].0
+        )));
+    }
+    for (name, url) in files {
+        let extension = url
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match extension.as_str() {
+            "parquet" => {
+                ctx.register_parquet(&name, &url, ParquetReadOptions::default())
+                    .await?
+            }
+            "csv" => ctx.register_csv(&name, &url, CsvReadOptions::new()).await?,
+            _ => {
+                let options = JsonReadOptions::default().file_extension(&extension);
+                ctx.register_json(&name, &url, options).await?
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The data files (or directories of them) directly under `dir`, sorted; other entries are

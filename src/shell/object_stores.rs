@@ -140,7 +140,9 @@ pub async fn check_readable(state: &SessionState, location: &str) -> Result<()> 
     match files.next().await {
         Some(Ok(_)) => Ok(()),
         Some(Err(e)) => Err(explain(location, &e)),
-        None => Err(DataFusionError::Plan(format!("{location}: no files there"))),
+        None => Err(DataFusionError::Plan(format!(
+            "cannot read {location}: nothing there (no such file or prefix)"
+        ))),
     }
 }
 
@@ -161,25 +163,35 @@ pub fn explain(location: &str, error: &DataFusionError) -> DataFusionError {
         _ => "check the URL and that the server lets you read it",
     };
     let reason = if lower.contains("nosuchbucket") || lower.contains("bucket does not exist") {
-        format!(
-            "the bucket does not exist; check the name, or set AWS_ENDPOINT_URL if it lives on an S3-compatible store"
-        )
-    } else if lower.contains("403")
-        || lower.contains("401")
-        || lower.contains("accessdenied")
-        || lower.contains("access denied")
-        || lower.contains("permission denied")
-        || lower.contains("unauthenticated")
-        || lower.contains("invalidaccesskeyid")
-        || lower.contains("signaturedoesnotmatch")
+        "the bucket does not exist; check the name, or set AWS_ENDPOINT_URL if it lives on an \
+         S3-compatible store"
+            .to_string()
+    } else if [
+        "403",
+        "401",
+        "accessdenied",
+        "access denied",
+        "permission denied",
+    ]
+    .iter()
+    .chain(&[
+        "unauthenticated",
+        "invalidaccesskeyid",
+        "signaturedoesnotmatch",
+    ])
+    .any(|word| lower.contains(word))
     {
         format!("access denied; {credentials}")
     } else if lower.contains("credential") {
         format!("no usable credentials; {credentials}")
-    } else if lower.contains("connection refused")
-        || lower.contains("error sending request")
-        || lower.contains("dns error")
-        || lower.contains("timed out")
+    } else if [
+        "connection refused",
+        "error sending request",
+        "dns error",
+        "timed out",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
     {
         let endpoint = match scheme {
             "s3" => env_endpoint().map(|e| format!(" ({e}, from AWS_ENDPOINT_URL)")),
@@ -187,12 +199,51 @@ pub fn explain(location: &str, error: &DataFusionError) -> DataFusionError {
         }
         .unwrap_or_default();
         format!("cannot reach the server{endpoint}; check the address and that it is running")
-    } else if lower.contains("not found") || lower.contains("404") || lower.contains("nosuchkey") {
+    } else if ["not found", "404", "nosuchkey", "501 not implemented"]
+        .iter()
+        .any(|word| lower.contains(word))
+    {
+        // (a plain web server answers a directory listing request with 501)
         "nothing there (no such file or prefix)".to_string()
+    } else if let Some(status) = status_line(&text) {
+        format!("the server answered {status}")
     } else {
         first_line(&text).to_string()
     };
-    DataFusionError::Plan(format!("cannot read {location}: {reason}"))
+    let unsigned = if scheme == "s3" && !aws_credentials_configured() {
+        format!(" (no AWS credentials were found, so the request went unsigned: {credentials})")
+    } else {
+        String::new()
+    };
+    DataFusionError::Plan(format!("cannot read {location}: {reason}{unsigned}"))
+}
+
+/// Whether any of the usual AWS credential sources is set up.
+fn aws_credentials_configured() -> bool {
+    let env = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ]
+    .iter()
+    .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+    let file = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".aws/credentials"))
+        })
+        .is_some_and(|p| p.exists());
+    env || file
+}
+
+/// "500 Internal Server Error" out of an object-store message.
+fn status_line(text: &str) -> Option<String> {
+    let start = text.find("status code: ")? + "status code: ".len();
+    let rest = &text[start..];
+    let end = rest.find(':').unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string())
 }
 
 /// The messages of an error and its sources, one after the other.
@@ -205,6 +256,41 @@ fn error_chain(error: &DataFusionError) -> String {
         source = s.source();
     }
     text
+}
+
+/// The files directly under the object-store `prefix` (a URL ending in `/`) with one of the
+/// `extensions`, as (file stem, URL), sorted. The store must be registered.
+pub async fn files_under(
+    state: &SessionState,
+    prefix: &str,
+    extensions: &[&str],
+) -> Result<Vec<(String, String)>> {
+    let table = ListingTableUrl::parse(prefix)?;
+    let store = state.runtime_env().object_store(&table)?;
+    let listing = store
+        .list_with_delimiter(Some(table.prefix()))
+        .await
+        .map_err(|e| explain(prefix, &DataFusionError::ObjectStore(Box::new(e))))?;
+    let base = prefix.trim_end_matches('/');
+    let root = table.prefix().as_ref().to_string();
+    let mut files: Vec<(String, String)> = listing
+        .objects
+        .iter()
+        .filter_map(|object| {
+            let file = object.location.filename()?;
+            let (stem, extension) = file.rsplit_once('.')?;
+            let wanted = extensions.contains(&extension.to_ascii_lowercase().as_str());
+            let relative = object.location.as_ref().strip_prefix(&root)?;
+            (wanted && !stem.is_empty() && !stem.starts_with('.')).then(|| {
+                (
+                    stem.to_string(),
+                    format!("{base}/{}", relative.trim_start_matches('/')),
+                )
+            })
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 fn first_line(text: &str) -> &str {
