@@ -48,8 +48,7 @@ async fn scripts_run_where_the_demo_left_its_models() -> Result<()> {
     let err = ctx
         .sql("SELECT * FROM 'segql_models'")
         .await
-        .err()
-        .expect("the model store is not a table");
+        .expect_err("the model store is not a table");
     assert!(err.to_string().contains("not found"), "{err}");
     Ok(())
 }
