@@ -226,7 +226,7 @@ def write_report(results, out):
         "## rfm()",
         "",
         "segql's full rfm() table (14 columns: dates, recency, frequency, monetary, averages, "
-        "periodicity, three NTILE scores, segment) against the peers' core aggregate (recency, "
+        "periodicity, three scores, segment) against the peers' core aggregate (recency, "
         "distinct invoices, summed amount).",
         "",
         "| input | rows | engine | median | peak RSS | time ratio | memory ratio |",

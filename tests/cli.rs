@@ -427,6 +427,11 @@ fn assert_same_rfm(segql_csv: &str, duckdb_csv: &str, key: &str) {
             ("recency_days", "recency_days"),
             ("frequency", "frequency"),
             ("tenure_days", "tenure_days"),
+            ("r_score", "r_score"),
+            ("f_score", "f_score"),
+            ("m_score", "m_score"),
+            ("rfm_cell", "rfm_cell"),
+            ("segment", "segment"),
         ] {
             assert_eq!(a[mine], b[reference], "{key} {}: {mine}", a[key]);
         }

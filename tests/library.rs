@@ -36,10 +36,11 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
         "RepartitionExec: partitioning=Hash([CustomerID@",
         "aggr=[segql_rfm_measures(__rfm_ts,__rfm_amount,__rfm_order)]",
         "RfmTotalsExec: __rfm_latest_us=max(last_purchase), __rfm_customers=count(*)",
-        // the three score orderings ranked side by side by one operator (rfm_ranks)
-        "RfmRanksExec: __rfm_r_rank=[recency_days@3 DESC NULLS LAST, CustomerID@0 ASC NULLS LAST], \
-         __rfm_f_rank=[frequency@4 ASC NULLS LAST, CustomerID@0 ASC NULLS LAST], \
-         __rfm_m_rank=[monetary@5 ASC NULLS LAST, CustomerID@0 ASC NULLS LAST]",
+        // the three score orderings ranked side by side by one operator (rfm_ranks), equal
+        // values sharing a rank (ties => 'same')
+        "RfmRanksExec: __rfm_r_rank=rank[recency_days@3 DESC NULLS LAST], \
+         __rfm_f_rank=rank[frequency@4 ASC NULLS LAST], \
+         __rfm_m_rank=rank[monetary@5 ASC NULLS LAST]",
         "projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
         // the lines of an order collapsed to one row before the repartition (rfm_runs),
         // the NULL customers dropped on the way
@@ -87,7 +88,7 @@ async fn only_the_rankings_a_query_reads_are_computed() -> Result<()> {
     );
     let one = explain(&ctx, &format!("SELECT f_score FROM rfm('{path}')")).await?;
     assert!(
-        one.contains("RfmRanksExec: __rfm_f_rank=[frequency@4 ASC"),
+        one.contains("RfmRanksExec: __rfm_f_rank=rank[frequency@4 ASC"),
         "{one}"
     );
     assert!(

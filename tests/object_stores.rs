@@ -271,6 +271,7 @@ fn a_file_on_a_web_server_with_range_requests_is_segmented() {
     let url = format!("'http://127.0.0.1:{port}/transactions_20k.parquet'");
     assert_eq!(rfm_csv(&url, &env), rfm_csv(LOCAL, &env));
     let missing = format!("http://127.0.0.1:{port}/missing.parquet");
+    served_by_segql_serve(&format!("http://127.0.0.1:{port}/"));
     let err = stderr(&segql(
         &["-c", &format!("SELECT * FROM rfm('{missing}')")],
         &env,
@@ -279,6 +280,41 @@ fn a_file_on_a_web_server_with_range_requests_is_segmented() {
         err.contains(&format!("cannot read {missing}: nothing there")),
         "{err}"
     );
+}
+
+/// `segql serve --data URL/` answers psql with the RFM of `transactions_20k.parquet` there.
+fn served_by_segql_serve(prefix: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_segql"));
+    serve
+        .args([
+            "serve",
+            "--data",
+            prefix,
+            "--port",
+            &port.to_string(),
+            "--models",
+        ])
+        .arg(home.path().join("models"))
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _serve = Background(serve.spawn().unwrap());
+    wait_for(port);
+    let out = Command::new("psql")
+        .args([
+            &format!("host=127.0.0.1 port={port} user=analyst dbname=datafusion"),
+            "-X",
+            "-A",
+            "-t",
+            "-c",
+            "SELECT count(*) FROM rfm('transactions_20k.parquet')",
+        ])
+        .output()
+        .unwrap();
+    let local = rfm_csv(LOCAL, &[]).lines().count() - 1;
+    assert_eq!(stdout(&out).trim(), local.to_string());
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! rfm() against an independent reference: RFM tables computed by DuckDB from the same
 //! transactions (see `tests/fixtures/make_rfm_reference.py`), compared customer by customer and
-//! column by column, over Parquet and CSV input, at 1 and 4 target partitions.
+//! column by column, over Parquet and CSV input, at 1 and 4 target partitions. Scores are
+//! checked under both tie rules: the default (`ties => 'same'`, DuckDB's `rank()`) and
+//! `ties => 'split'` (DuckDB's NTILE over value and customer), on generated transactions and on
+//! a data set where most customers share their history exactly.
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::error::Result;
@@ -75,15 +78,52 @@ async fn check(rfm_call: &str, reference: &str) -> Result<()> {
 async fn rfm_of_parquet_matches_duckdb() -> Result<()> {
     check(
         &format!("rfm('{TRANSACTIONS}')"),
+        "tests/fixtures/rfm_reference_same.csv",
+    )
+    .await?;
+    check(
+        &format!("rfm('{TRANSACTIONS}', ties => 'split')"),
         "tests/fixtures/rfm_reference.csv",
     )
     .await
 }
 
+/// 600 customers, nine in ten with one order of the same amount on one of four days: equal
+/// histories get equal scores and segments by default, and NTILE's split still matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfm_of_heavily_tied_customers_matches_duckdb_under_both_rules() -> Result<()> {
+    const TIES: &str = "tests/fixtures/heavy_ties.csv";
+    check(
+        &format!("rfm('{TIES}')"),
+        "tests/fixtures/rfm_reference_heavy_ties_same.csv",
+    )
+    .await?;
+    check(
+        &format!("rfm('{TIES}', ties => 'split')"),
+        "tests/fixtures/rfm_reference_heavy_ties_split.csv",
+    )
+    .await?;
+    // no two customers with the same (recency, frequency, monetary) differ in score or segment
+    let ctx = context(4).await?;
+    let batches = ctx
+        .sql(&format!(
+            "SELECT recency_days, frequency, monetary FROM rfm('{TIES}') \
+             GROUP BY recency_days, frequency, monetary \
+             HAVING count(DISTINCT rfm_cell) > 1 OR count(DISTINCT segment) > 1"
+        ))
+        .await?
+        .collect()
+        .await?;
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfm_of_a_filtering_subquery_matches_duckdb() -> Result<()> {
     check(
-        &format!("rfm((SELECT * FROM '{TRANSACTIONS}' WHERE \"Country\" = 'France'))"),
+        &format!(
+            "rfm((SELECT * FROM '{TRANSACTIONS}' WHERE \"Country\" = 'France'), ties => 'split')"
+        ),
         "tests/fixtures/rfm_reference_france.csv",
     )
     .await
@@ -92,7 +132,7 @@ async fn rfm_of_a_filtering_subquery_matches_duckdb() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfm_excluding_returns_matches_duckdb() -> Result<()> {
     check(
-        &format!("rfm('{TRANSACTIONS}', returns => 'exclude')"),
+        &format!("rfm('{TRANSACTIONS}', returns => 'exclude', ties => 'split')"),
         "tests/fixtures/rfm_reference_exclude.csv",
     )
     .await
@@ -104,7 +144,7 @@ async fn rfm_of_a_registered_table_matches_duckdb() -> Result<()> {
         let ctx = context(partitions).await?;
         ctx.register_parquet("sales", TRANSACTIONS, Default::default())
             .await?;
-        let diff = mismatches(&ctx, "rfm(sales)", "tests/fixtures/rfm_reference.csv").await?;
+        let diff = mismatches(&ctx, "rfm(sales)", "tests/fixtures/rfm_reference_same.csv").await?;
         assert!(
             diff.is_empty(),
             "rfm(sales) at {partitions} partitions:\n{diff}"
@@ -127,7 +167,7 @@ async fn rfm_of_the_same_data_as_csv_matches_duckdb() -> Result<()> {
     .await?;
     check(
         &format!("rfm('{}')", csv.display()),
-        "tests/fixtures/rfm_reference.csv",
+        "tests/fixtures/rfm_reference_same.csv",
     )
     .await
 }

@@ -21,9 +21,10 @@ use datafusion::functions::core::expr_fn::get_field;
 use datafusion::functions::expr_fn::{coalesce, greatest, round, starts_with};
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{
-    Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, ident, lit, when,
+    Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, col, ident, lit, when,
 };
 
+use super::rfm_ranks::Ranking;
 use super::segql_timestamp::MICROS_PER_DAY;
 use super::{
     rfm_ranks, rfm_totals, segql_check_finite, segql_rfm_cell, segql_rfm_measures,
@@ -103,9 +104,16 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             required: false,
             doc: "'include' (default) keeps negative amounts and cancelled orders; 'exclude' drops negative amounts and orders whose id starts with 'C'",
         },
+        Param {
+            name: "ties",
+            kind: ParamKind::Text,
+            positional: false,
+            required: false,
+            doc: "'same' (default): equal values get equal scores, 1 + bins * (rank - 1) / n in integers, with SQL's rank and n customers (the share of customers strictly worse), so bins differ in size where values tie; 'split': NTILE(bins) over the value and the customer key, equal bin sizes, ties split by key",
+        },
     ],
     description: "Recency, frequency and monetary value per customer, with 1-5 scores (R reversed, so \
-                  recent = 5; ties broken by customer key) and the R/F map segment.",
+                  recent = 5; equal values, equal scores) and the R/F map segment.",
     example: "SELECT segment, count(*) AS customers FROM rfm(sales) GROUP BY segment ORDER BY customers DESC",
     columns: &[
         (
@@ -137,10 +145,13 @@ pub static SPEC: FunctionSpec = FunctionSpec {
         ),
         (
             "r_score",
-            "INT: NTILE(bins) over recency_days DESC, customer key ASC (recent = high)",
+            "INT: 1 + bins * (rank - 1) / n over recency_days DESC (recent = high); with ties => 'split', NTILE(bins) over recency_days DESC, customer key",
         ),
-        ("f_score", "INT: NTILE(bins) over frequency, customer key"),
-        ("m_score", "INT: NTILE(bins) over monetary, customer key"),
+        (
+            "f_score",
+            "INT: the same over frequency ascending (every one-order customer gets 1)",
+        ),
+        ("m_score", "INT: the same over monetary ascending"),
         ("rfm_cell", "TEXT: the three scores, e.g. '545'"),
         (
             "segment",
@@ -171,6 +182,8 @@ struct Options {
     as_of_us: Option<i64>,
     bins: i64,
     exclude_returns: bool,
+    /// Equal values share a score (`ties => 'same'`), else NTILE splits them by key.
+    ties_share: bool,
 }
 
 impl Options {
@@ -180,6 +193,7 @@ impl Options {
             bins: args.integer_in("bins", 1..=1000, 5)?,
             exclude_returns: args.choice("returns", &["include", "exclude"], "include")?
                 == "exclude",
+            ties_share: args.choice("ties", &["same", "split"], "same")? == "same",
         })
     }
 }
@@ -425,7 +439,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         ])?;
 
     // 3. The totals over all customers: the latest purchase (the default snapshot is one day
-    // after it) and the customer count (NTILE's bucket sizes).
+    // after it) and the customer count (the n of the scores).
     let with_totals = rfm_totals::with_totals(per_customer.build()?, "last_purchase")?;
     let as_of_us = match options.as_of_us {
         Some(us) => lit(us),
@@ -461,31 +475,41 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         col(rfm_totals::CUSTOMERS),
     ])?;
 
-    // 5. Scores: NTILE over (value, customer key); recency descending so recent = high. The
-    // bucket comes from each customer's rank and the customer count (see [`ntile`]); the three
-    // ranks are computed side by side by one operator ([`rfm_ranks`]) instead of three window
-    // operators, each behind its own single-partition sort.
-    let by_key = ident(key).sort(true, false);
+    // 5. Scores from each customer's rank among all customers: by default SQL's rank() over
+    // the value (equal values share a rank, so they share a score), with ties => 'split'
+    // the row number over (value, customer key) bucketed as NTILE. Recency is ranked
+    // descending so that recent = high. The three ranks are computed side by side by one
+    // operator ([`rfm_ranks`]) instead of three window operators, each behind its own
+    // single-partition sort.
     let (r_name, f_name, m_name) = ("__rfm_r_rank", "__rfm_f_rank", "__rfm_m_rank");
+    let ranking = |name: &str, value: SortExpr| {
+        let mut ordering = vec![value];
+        if !options.ties_share {
+            ordering.push(ident(key).sort(true, false));
+        }
+        Ranking {
+            name: name.to_string(),
+            ordering,
+            peers_share: options.ties_share,
+        }
+    };
     let ranked = rfm_ranks::with_ranks(
         measures.build()?,
         vec![
-            (
-                r_name.to_string(),
-                vec![col("recency_days").sort(false, false), by_key.clone()],
-            ),
-            (
-                f_name.to_string(),
-                vec![col("frequency").sort(true, false), by_key.clone()],
-            ),
-            (
-                m_name.to_string(),
-                vec![col("monetary").sort(true, false), by_key],
-            ),
+            ranking(r_name, col("recency_days").sort(false, false)),
+            ranking(f_name, col("frequency").sort(true, false)),
+            ranking(m_name, col("monetary").sort(true, false)),
         ],
     )?;
 
-    let score = |name: &str| ntile(col(name), col(rfm_totals::CUSTOMERS), options.bins);
+    let score = |name: &str| {
+        let customers = col(rfm_totals::CUSTOMERS);
+        if options.ties_share {
+            Ok(share_worse(col(name), customers, options.bins))
+        } else {
+            ntile(col(name), customers, options.bins)
+        }
+    };
     let measure_columns = [
         "first_purchase",
         "last_purchase",
@@ -517,6 +541,13 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
             .alias("segment"),
     ]);
     ranked.project(scored)?.project(output)?.build()
+}
+
+/// The score of the customer ranked `rank` (SQL's rank, from 1) among `customers`:
+/// `1 + bins * (rank - 1) / customers` in integers, the share of customers strictly worse,
+/// in bins. Equal values share a rank, hence a score.
+fn share_worse(rank: Expr, customers: Expr, bins: i64) -> Expr {
+    lit(1i64) + lit(bins) * (cast(rank, DataType::Int64) - lit(1i64)) / customers
 }
 
 /// SQL's `NTILE(bins)` of the row numbered `row_number` (from 1) among `rows`: the first

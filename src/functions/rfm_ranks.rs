@@ -6,7 +6,9 @@
 //! other. [`RfmRanksExec`] gathers the customers once (counted against the memory pool),
 //! sorts the orderings' columns on one thread each with Arrow's `lexsort_to_indices` (the same
 //! comparison as DataFusion's sort: same direction, NULL placement and float order), and emits
-//! the batches as they came with one `UInt64` rank column per ordering appended.
+//! the batches as they came with one `UInt64` rank column per ordering appended. A rank is
+//! either SQL's `row_number()` (every row its own position) or SQL's `rank()` (rows equal on
+//! the whole ordering share the lowest position of their run), as each [`Ranking`] asks.
 //!
 //! ```sql
 //! EXPLAIN SELECT * FROM rfm(sales);   -- RfmRanksExec between the measures and the scores
@@ -23,9 +25,10 @@ use datafusion::arrow::compute::{SortColumn, cast, concat, lexsort_to_indices};
 use datafusion::arrow::datatypes::{
     DataType, Field, Float64Type, Int64Type, Schema, SchemaRef, UInt64Type,
 };
+use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{Result, internal_err};
 use datafusion::datasource::{TableType, provider_as_source};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -53,25 +56,38 @@ const NAME: &str = "rfm";
 /// The name the ranked customer table shows under in logical plans.
 pub const TABLE_NAME: &str = "rfm_ranked";
 
-/// `input` with one `UInt64` column per `(name, ordering)` appended: every row's position,
-/// from 1, when all rows are sorted by the ordering (the `row_number()` of a window ordered so).
+/// One rank column: its name, the ordering, and whether equal rows share a rank.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    /// The column's name.
+    pub name: String,
+    /// The ordering of all rows the rank is a position in.
+    pub ordering: Vec<SortExpr>,
+    /// `rank()` when true (rows equal on the whole ordering share the lowest position of
+    /// their run), `row_number()` when false.
+    pub peers_share: bool,
+}
+
+/// `input` with one `UInt64` column per [`Ranking`] appended: every row's position, from 1,
+/// when all rows are sorted by the ordering (`row_number()` or `rank()` over a window ordered
+/// so).
 ///
 /// ```sql
-/// SELECT * FROM rfm(sales);   -- r, f and m ranks, then NTILE from them
+/// SELECT * FROM rfm(sales);   -- r, f and m ranks, then the scores from them
 /// ```
-pub fn with_ranks(
-    input: LogicalPlan,
-    orderings: Vec<(String, Vec<SortExpr>)>,
-) -> Result<LogicalPlanBuilder> {
+pub fn with_ranks(input: LogicalPlan, rankings: Vec<Ranking>) -> Result<LogicalPlanBuilder> {
     let mut fields: Vec<Arc<Field>> = input.schema().as_arrow().fields().iter().cloned().collect();
     fields.extend(
-        orderings
+        rankings
             .iter()
-            .map(|(name, _)| Arc::new(Field::new(name, DataType::UInt64, false))),
+            .map(|r| Arc::new(Field::new(&r.name, DataType::UInt64, false))),
     );
     let table = RfmRanksTable {
         input: Arc::new(input),
-        orderings: orderings.into_iter().map(|(_, o)| o).collect(),
+        orderings: rankings
+            .into_iter()
+            .map(|r| (r.ordering, r.peers_share))
+            .collect(),
         schema: Arc::new(Schema::new(fields)),
     };
     LogicalPlanBuilder::scan(TABLE_NAME, provider_as_source(Arc::new(table)), None)
@@ -82,7 +98,8 @@ pub fn with_ranks(
 #[derive(Debug)]
 struct RfmRanksTable {
     input: Arc<LogicalPlan>,
-    orderings: Vec<Vec<SortExpr>>,
+    /// Each ordering, and whether its equal rows share a rank.
+    orderings: Vec<(Vec<SortExpr>, bool)>,
     schema: SchemaRef,
 }
 
@@ -137,7 +154,8 @@ impl TableProvider for RfmRanksTable {
             })
             .collect();
         let mut orderings = Vec::with_capacity(used.len());
-        for ordering in used.iter().map(|&r| &self.orderings[r]) {
+        let peers_share: Vec<bool> = used.iter().map(|&r| self.orderings[r].1).collect();
+        for ordering in used.iter().map(|&r| &self.orderings[r].0) {
             let exprs = create_physical_sort_exprs(
                 ordering,
                 self.input.schema(),
@@ -152,6 +170,7 @@ impl TableProvider for RfmRanksTable {
         Ok(Arc::new(RfmRanksExec::try_new(
             input,
             orderings,
+            peers_share,
             Arc::new(Schema::new(fields)),
             Some(projection),
         )?))
@@ -163,6 +182,8 @@ impl TableProvider for RfmRanksTable {
 pub struct RfmRanksExec {
     input: Arc<dyn ExecutionPlan>,
     orderings: Vec<LexOrdering>,
+    /// Per ordering: `rank()` (true) or `row_number()` (false).
+    peers_share: Vec<bool>,
     full_schema: SchemaRef,
     projection: Option<Vec<usize>>,
     properties: Arc<PlanProperties>,
@@ -170,13 +191,18 @@ pub struct RfmRanksExec {
 
 impl RfmRanksExec {
     /// The operator over `input` (coalesced to one partition if needed): `full_schema` is the
-    /// input's schema plus one rank per ordering, of which `projection` is emitted.
+    /// input's schema plus one rank per ordering, of which `projection` is emitted;
+    /// `peers_share[i]` makes the i-th rank SQL's `rank()` rather than `row_number()`.
     pub fn try_new(
         input: Arc<dyn ExecutionPlan>,
         orderings: Vec<LexOrdering>,
+        peers_share: Vec<bool>,
         full_schema: SchemaRef,
         projection: Option<Vec<usize>>,
     ) -> Result<Self> {
+        if peers_share.len() != orderings.len() {
+            return internal_err!("RfmRanksExec needs one rank kind per ordering");
+        }
         let input: Arc<dyn ExecutionPlan> = if input.output_partitioning().partition_count() > 1 {
             Arc::new(CoalescePartitionsExec::new(input))
         } else {
@@ -201,6 +227,7 @@ impl RfmRanksExec {
         Ok(Self {
             input,
             orderings,
+            peers_share,
             full_schema,
             projection,
             properties,
@@ -215,7 +242,17 @@ impl DisplayAs for RfmRanksExec {
             .orderings
             .iter()
             .enumerate()
-            .map(|(i, o)| format!("{}=[{o}]", self.full_schema.field(first_rank + i).name()))
+            .map(|(i, o)| {
+                let kind = if self.peers_share[i] {
+                    "rank"
+                } else {
+                    "row_number"
+                };
+                format!(
+                    "{}={kind}[{o}]",
+                    self.full_schema.field(first_rank + i).name()
+                )
+            })
             .collect();
         match t {
             DisplayFormatType::TreeRender => write!(f, "ranks={}", ranks.len()),
@@ -257,6 +294,7 @@ impl ExecutionPlan for RfmRanksExec {
         Ok(Arc::new(Self::try_new(
             input,
             self.orderings.clone(),
+            self.peers_share.clone(),
             Arc::clone(&self.full_schema),
             self.projection.clone(),
         )?))
@@ -276,9 +314,10 @@ impl ExecutionPlan for RfmRanksExec {
         let input = self.input.execute(0, Arc::clone(&context))?;
         let reservation = MemoryConsumer::new("RfmRanksExec").register(context.memory_pool());
         let orderings = self.orderings.clone();
+        let peers_share = self.peers_share.clone();
         let schema = Arc::clone(&self.full_schema);
         let projection = self.projection.clone();
-        let ranked = stream::once(rank(input, orderings, reservation));
+        let ranked = stream::once(rank(input, orderings, peers_share, reservation));
         let out = ranked
             .map_ok(move |ranked| {
                 let schema = Arc::clone(&schema);
@@ -325,6 +364,7 @@ struct Ranked {
 async fn rank(
     mut input: SendableRecordBatchStream,
     orderings: Vec<LexOrdering>,
+    peers_share: Vec<bool>,
     reservation: MemoryReservation,
 ) -> Result<Ranked> {
     let schema = input.schema();
@@ -371,7 +411,8 @@ async fn rank(
     let ranks = std::thread::scope(|scope| {
         let handles: Vec<_> = sort_columns
             .iter()
-            .map(|columns| scope.spawn(move || positions(columns, rows)))
+            .zip(&peers_share)
+            .map(|(columns, &peers)| scope.spawn(move || positions(columns, rows, peers)))
             .collect();
         handles
             .into_iter()
@@ -390,12 +431,13 @@ async fn rank(
     })
 }
 
-/// Every row's position, from 1, in the order of `columns` (all `rows` long).
+/// Every row's position, from 1, in the order of `columns` (all `rows` long); with
+/// `peers_share`, rows equal on every column share the position of the first of them.
 ///
 /// Up to three number or time columns without NULLs (rfm()'s case) become fixed-width
 /// unsigned keys that order as the columns do, and rows are sorted by those; anything else is
 /// sorted by Arrow's `lexsort_to_indices`.
-fn positions(columns: &[SortColumn], rows: usize) -> Result<UInt64Array> {
+fn positions(columns: &[SortColumn], rows: usize, peers_share: bool) -> Result<UInt64Array> {
     let keys: Option<Vec<Vec<u64>>> = columns.iter().map(ordered_keys).collect();
     let packed = keys.as_deref().and_then(|keys| packed_order(keys, rows));
     let order: Vec<u32> = match (packed, keys.as_deref()) {
@@ -405,11 +447,57 @@ fn positions(columns: &[SortColumn], rows: usize) -> Result<UInt64Array> {
         (None, Some([a, b, c])) => sorted_rows([a, b, c]),
         _ => lexsort_to_indices(columns, None)?.values().to_vec(),
     };
+    let same = if peers_share {
+        Some(same_as_previous(columns, keys.as_deref(), &order)?)
+    } else {
+        None
+    };
     let mut ranks = vec![0u64; rows];
+    let mut current = 0;
     for (position, &row) in order.iter().enumerate() {
-        ranks[row as usize] = position as u64 + 1;
+        if !same.as_ref().is_some_and(|same| same[position]) {
+            current = position as u64 + 1;
+        }
+        ranks[row as usize] = current;
     }
     Ok(UInt64Array::from(ranks))
+}
+
+/// For each position of `order`, whether its row equals the previous one on every column
+/// (false for the first). Compared by the ordered keys when there are some, else by Arrow's
+/// row format (which, like the sort, tells -0.0 from 0.0 and makes NULLs equal).
+fn same_as_previous(
+    columns: &[SortColumn],
+    keys: Option<&[Vec<u64>]>,
+    order: &[u32],
+) -> Result<Vec<bool>> {
+    let pairs = |equal: &dyn Fn(usize, usize) -> bool| -> Vec<bool> {
+        std::iter::once(false)
+            .chain(
+                order
+                    .windows(2)
+                    .map(|w| equal(w[0] as usize, w[1] as usize)),
+            )
+            .take(order.len())
+            .collect()
+    };
+    if let Some(keys) = keys {
+        return Ok(pairs(&|a, b| keys.iter().all(|k| k[a] == k[b])));
+    }
+    let converter = RowConverter::new(
+        columns
+            .iter()
+            .map(|c| {
+                SortField::new_with_options(
+                    c.values.data_type().clone(),
+                    c.options.unwrap_or_default(),
+                )
+            })
+            .collect(),
+    )?;
+    let values: Vec<ArrayRef> = columns.iter().map(|c| Arc::clone(&c.values)).collect();
+    let converted = converter.convert_columns(&values)?;
+    Ok(pairs(&|a, b| converted.row(a) == converted.row(b)))
 }
 
 /// Row numbers sorted by their keys, column by column, when every key's range (max - min)
@@ -557,7 +645,7 @@ mod tests {
             },
         ];
         // order: c(5), a(2), b(2), d(0.0), e(-0.0), NULL
-        let ranks = positions(&columns, 6).unwrap();
+        let ranks = positions(&columns, 6, false).unwrap();
         assert_eq!(ranks.values().to_vec(), vec![3, 6, 1, 2, 5, 4]);
     }
 
@@ -636,7 +724,7 @@ mod tests {
         for (position, &row) in expected.values().iter().enumerate() {
             by_arrow[row as usize] = position as u64 + 1;
         }
-        let ranks = positions(columns, n).unwrap();
+        let ranks = positions(columns, n, false).unwrap();
         assert_eq!(ranks.values().to_vec(), by_arrow, "{what}");
     }
 
@@ -677,6 +765,37 @@ mod tests {
             values: Arc::new(Int64Array::from(Vec::<i64>::new())),
             options: None,
         }];
-        assert_eq!(positions(&columns, 0).unwrap().len(), 0);
+        assert_eq!(positions(&columns, 0, false).unwrap().len(), 0);
+        assert_eq!(positions(&columns, 0, true).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn equal_rows_share_the_lowest_position_like_sql_rank() {
+        let ascending = Some(SortOptions {
+            descending: false,
+            nulls_first: false,
+        });
+        // number keys: 1.0 is first, the two 2.0 share position 2, 5.0 is fourth
+        let numbers = [SortColumn {
+            values: Arc::new(Float64Array::from(vec![2.0, 5.0, 2.0, 1.0])),
+            options: ascending,
+        }];
+        let ranks = positions(&numbers, 4, true).unwrap();
+        assert_eq!(ranks.values().to_vec(), vec![2, 4, 2, 1]);
+        // text (Arrow's row format), descending: c, then the two b, then a
+        let texts = [SortColumn {
+            values: Arc::new(StringArray::from(vec!["b", "a", "c", "b"])),
+            options: Some(SortOptions {
+                descending: true,
+                nulls_first: false,
+            }),
+        }];
+        let ranks = positions(&texts, 4, true).unwrap();
+        assert_eq!(ranks.values().to_vec(), vec![2, 4, 1, 2]);
+        // without sharing, the same rows get distinct positions
+        let ranks = positions(&numbers, 4, false).unwrap();
+        let mut distinct = ranks.values().to_vec();
+        distinct.sort_unstable();
+        assert_eq!(distinct, vec![1, 2, 3, 4]);
     }
 }

@@ -1,11 +1,11 @@
 //! The population totals `rfm()` scores against: the latest purchase over all customers (the
-//! default snapshot is one day after it) and the number of customers (NTILE's bucket sizes).
+//! default snapshot is one day after it) and the number of customers (the n the scores divide by).
 //!
 //! DataFusion's `max(..) OVER ()` and `NTILE` are unbounded windows: each gathers every
 //! customer into one record batch, and the sort after it then has to reserve memory for that
 //! whole batch at once, which fails under a session memory limit long before the data is large.
 //! [`RfmTotalsExec`] instead keeps its input as the batches it arrived in (counted against the
-//! memory pool), and emits them unchanged with two constant columns appended; NTILE is then
+//! memory pool), and emits them unchanged with two constant columns appended; the scores are then
 //! computed from ranks ([`super::rfm_ranks`]) and the customer count.
 //!
 //! ```sql

@@ -1,7 +1,7 @@
 //! Readable names for segments.
 //!
-//! - RFM input (features include `recency_days` and `frequency`): the R/F map segment the
-//!   centroid falls in, scoring the centroid against the population's quintile edges.
+//! - RFM input (features include `recency_days` and `frequency`): the R/F map cell of the
+//!   segment's members, from their scores under rfm()'s default rule.
 //! - Anything else: the features that deviate most from the population, e.g.
 //!   `high monetary, low recency_days`, or `typical` when none stands out.
 
@@ -11,103 +11,71 @@ use crate::rfm::segments::segment_for;
 const NOTABLE: f64 = 0.5;
 /// At most this many features are named in a deviation label.
 const NAMED: usize = 2;
+/// The R/F map is drawn on five score bins.
+const BINS: u64 = 5;
 
-/// Names RFM centroids with the R/F map (built once per fit: it sorts the population).
+/// Names RFM segments with the R/F map from their members, not their centroid.
 ///
-/// `columns` are the training values in original units. Each centroid coordinate is first
-/// snapped to the nearest observed value (a centroid of one-time buyers has frequency 1.003,
-/// not "more than 1"), then scored against the quintile edges (linear interpolation, numpy's
-/// default): frequency scores 1 + the number of edges below the value, recency is reversed
-/// (1 + the number of edges above), and a value equal to several tied edges gets the middle
-/// of the scores those ties span, as NTILE spreads tied customers over them.
+/// Every training customer gets the R and F scores rfm() gives them by default
+/// (`ties => 'same'`, 5 bins): `1 + 5 * (customers strictly worse) / n`, so equal values share
+/// a score and every one-order customer has F = 1. A segment is named after the cell of its
+/// members' median R and median F (the lower median for an even count). A centroid would
+/// mislead: a segment of one-time buyers with a few repeat buyers has a mean frequency of
+/// 1.08, which no customer has, and scoring it would call the segment loyal.
 #[derive(Debug)]
 pub struct RfmLabeler {
-    recency: Scale,
-    frequency: Scale,
-}
-
-#[derive(Debug)]
-struct Scale {
-    feature: usize,
-    sorted: Vec<f64>,
-    edges: [f64; 4],
-}
-
-impl Scale {
-    fn new(feature: usize, column: &[f64]) -> Self {
-        let mut sorted = column.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let edges = quintile_edges(&sorted);
-        Self {
-            feature,
-            sorted,
-            edges,
-        }
-    }
-
-    fn score(&self, centroid: &[f64], reversed: bool) -> u32 {
-        let value = snap(&self.sorted, centroid[self.feature]);
-        let beyond = self
-            .edges
-            .iter()
-            .filter(|&&e| if reversed { e > value } else { e < value })
-            .count();
-        let tied = self.edges.iter().filter(|&&e| e == value).count();
-        1 + (beyond + tied / 2) as u32
-    }
+    recency: Vec<u32>,
+    frequency: Vec<u32>,
 }
 
 impl RfmLabeler {
     /// A labeler when the features include `recency_days` and `frequency`, else `None`.
+    /// `columns` are the training values in original units, one row per customer.
     pub fn new(names: &[&str], columns: &[Vec<f64>]) -> Option<Self> {
         let position = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
         let r = position("recency_days")?;
         let f = position("frequency")?;
         Some(Self {
-            recency: Scale::new(r, &columns[r]),
-            frequency: Scale::new(f, &columns[f]),
+            recency: share_worse_scores(&columns[r], false),
+            frequency: share_worse_scores(&columns[f], true),
         })
     }
 
-    /// The R/F map name of a centroid given in original units.
-    pub fn label(&self, centroid: &[f64]) -> Option<&'static str> {
-        segment_for(
-            self.recency.score(centroid, true),
-            self.frequency.score(centroid, false),
-        )
+    /// The R/F map name of the segment made of the training rows `members`.
+    pub fn label(&self, members: &[usize]) -> Option<&'static str> {
+        let r = lower_median(members.iter().map(|&i| self.recency[i]))?;
+        let f = lower_median(members.iter().map(|&i| self.frequency[i]))?;
+        segment_for(r, f)
     }
 }
 
-/// The value of `sorted` nearest to `v` (the lower one on a tie).
-fn snap(sorted: &[f64], v: f64) -> f64 {
-    let i = sorted.partition_point(|&x| x < v);
-    match (i.checked_sub(1).map(|j| sorted[j]), sorted.get(i)) {
-        (Some(lo), Some(&hi)) => {
-            if v - lo <= hi - v {
-                lo
+/// Each value's score out of [`BINS`]: 1 + BINS · (values strictly worse) / n, where worse is
+/// smaller when `higher_is_better`, larger otherwise (rfm()'s `ties => 'same'` rule).
+pub fn share_worse_scores(values: &[f64], higher_is_better: bool) -> Vec<u32> {
+    let n = values.len() as u64;
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    values
+        .iter()
+        .map(|&v| {
+            let worse = if higher_is_better {
+                sorted.partition_point(|&x| x < v)
             } else {
-                hi
-            }
-        }
-        (Some(lo), None) => lo,
-        (None, Some(&hi)) => hi,
-        (None, None) => v,
-    }
+                sorted.len() - sorted.partition_point(|&x| x <= v)
+            } as u64;
+            (1 + BINS * worse / n) as u32
+        })
+        .collect()
 }
 
-/// The 20th, 40th, 60th and 80th percentiles of sorted values, linearly interpolated.
-pub fn quintile_edges(sorted: &[f64]) -> [f64; 4] {
-    let n = sorted.len();
-    std::array::from_fn(|i| {
-        if n == 0 {
-            return f64::NAN;
-        }
-        let position = (i + 1) as f64 / 5.0 * (n - 1) as f64;
-        let lo = position.floor() as usize;
-        let hi = (lo + 1).min(n - 1);
-        let frac = position - lo as f64;
-        sorted[lo] + frac * (sorted[hi] - sorted[lo])
-    })
+/// The lower median of some scores (`None` for none).
+fn lower_median(scores: impl Iterator<Item = u32>) -> Option<u32> {
+    let mut scores: Vec<u32> = scores.collect();
+    if scores.is_empty() {
+        return None;
+    }
+    let middle = (scores.len() - 1) / 2;
+    Some(*scores.select_nth_unstable(middle).1)
 }
 
 /// Name the features whose centroid deviates most from the population mean, in the fitted
@@ -138,65 +106,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quintile_edges_match_numpy() {
-        // numpy.percentile([1..10], [20, 40, 60, 80]) = [2.8, 4.6, 6.4, 8.2]
-        let values: Vec<f64> = (1..=10).map(f64::from).collect();
-        let edges = quintile_edges(&values);
-        for (e, want) in edges.iter().zip([2.8, 4.6, 6.4, 8.2]) {
-            assert!((e - want).abs() < 1e-12, "{edges:?}");
-        }
-    }
-
-    fn rfm_label(names: &[&str], columns: &[Vec<f64>], centroid: &[f64]) -> Option<String> {
-        RfmLabeler::new(names, columns)?
-            .label(centroid)
-            .map(str::to_string)
+    fn scores_are_the_share_of_customers_strictly_worse() {
+        // six customers, three of them tied: 1 + 5 * worse / 6
+        let frequency = [1.0, 1.0, 1.0, 2.0, 5.0, 9.0];
+        assert_eq!(share_worse_scores(&frequency, true), vec![1, 1, 1, 3, 4, 5]);
+        // recency: more days is worse
+        let recency = [10.0, 300.0, 10.0, 50.0, 1.0, 200.0];
+        assert_eq!(share_worse_scores(&recency, false), vec![3, 1, 3, 2, 5, 1]);
     }
 
     #[test]
-    fn rfm_centroids_get_map_names() {
+    fn a_segment_is_named_after_its_members_median_scores() {
         let names = ["recency_days", "frequency", "monetary"];
-        let recency: Vec<f64> = (1..=100).map(f64::from).collect();
-        let frequency: Vec<f64> = (1..=100).map(f64::from).collect();
-        let columns = vec![recency, frequency.clone(), frequency];
-        // very recent and very frequent
-        assert_eq!(
-            rfm_label(&names, &columns, &[2.0, 95.0, 0.0]).as_deref(),
-            Some("Champions")
-        );
-        // long ago, rarely
-        assert_eq!(
-            rfm_label(&names, &columns, &[95.0, 2.0, 0.0]).as_deref(),
-            Some("Hibernating")
-        );
-        // long ago, often
-        assert_eq!(
-            rfm_label(&names, &columns, &[95.0, 95.0, 0.0]).as_deref(),
-            Some("Can't Lose Them")
-        );
-        assert_eq!(rfm_label(&["a", "b"], &columns[..2], &[1.0, 1.0]), None);
-    }
-
-    #[test]
-    fn ties_and_near_ties_score_like_ntile() {
-        let names = ["recency_days", "frequency"];
-        // 60% one-time buyers: NTILE gives them F scores 1 to 3
+        // 100 customers: 60 bought once (F = 1), the others 2..41 times; recency 1..100 days
         let frequency: Vec<f64> = (0..100)
             .map(|i| if i < 60 { 1.0 } else { f64::from(i - 58) })
             .collect();
         let recency: Vec<f64> = (1..=100).map(f64::from).collect();
-        let columns = vec![recency, frequency];
-        // a recent centroid of one-time buyers (F = 2): Potential Loyalists, not Champions
-        for f in [1.0, 1.003, 1.2] {
-            assert_eq!(
-                rfm_label(&names, &columns, &[3.0, f]).as_deref(),
-                Some("Potential Loyalists"),
-                "{f}"
-            );
-        }
-        assert_eq!(snap(&[1.0, 2.0, 4.0], 2.9), 2.0);
-        assert_eq!(snap(&[1.0, 2.0, 4.0], 3.1), 4.0);
-        assert_eq!(snap(&[1.0, 2.0, 4.0], 9.0), 4.0);
+        let columns = vec![recency, frequency.clone(), frequency];
+        let labeler = RfmLabeler::new(&names, &columns).unwrap();
+        // recent one-time buyers (mean frequency above 1 with a repeat buyer among them): R 5, F 1
+        let recent_once: Vec<usize> = (0..15).chain([61]).collect();
+        assert_eq!(labeler.label(&recent_once), Some("New Customers"));
+        // one-time buyers of 41-60 days ago (R 3): About to Sleep
+        let older_once: Vec<usize> = (40..60).collect();
+        assert_eq!(labeler.label(&older_once), Some("About to Sleep"));
+        // the frequent buyers, of middling recency (61..100 days: R 1-2): Can't Lose Them
+        let frequent: Vec<usize> = (80..100).collect();
+        assert_eq!(labeler.label(&frequent), Some("Can't Lose Them"));
+        assert_eq!(labeler.label(&[]), None);
+        assert!(RfmLabeler::new(&["a", "b"], &columns[..2]).is_none());
     }
 
     #[test]

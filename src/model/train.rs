@@ -241,9 +241,11 @@ pub fn train_monitored(
     let mut size = vec![0u64; k];
     let mut sse = vec![0.0f64; k];
     let mut sums = vec![0.0f64; k * d];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
     for (i, row) in x.rows().into_iter().enumerate() {
         let (c, dist) = nearest(row.as_slice().unwrap_or(&[]), &centroids);
         size[c] += 1;
+        members[c].push(i);
         sse[c] += dist;
         for (sum, column) in sums[c * d..(c + 1) * d].iter_mut().zip(&columns) {
             *sum += column[i];
@@ -275,7 +277,7 @@ pub fn train_monitored(
             };
             let label = rfm_labels
                 .as_ref()
-                .and_then(|l| l.label(&centroid_original))
+                .and_then(|l| l.label(&members[c]))
                 .map(str::to_string)
                 .unwrap_or_else(|| deviation_label(&names, &population, &centroid));
             SegmentInfo {

@@ -117,11 +117,15 @@ impl Contexts {
 }
 
 /// Every data file directly under the object-store `prefix` (`s3://bucket/sales/`) as a
-/// table named after its stem.
+/// table named after its stem. A web server cannot list a directory, so under an `http(s)://`
+/// prefix the files are read by quoted path only (`rfm('sales.parquet')`).
 async fn register_remote_data(ctx: &SessionContext, prefix: &str) -> Result<()> {
     let prefix = format!("{}/", prefix.trim_end_matches('/'));
     let state = ctx.state();
     register_store_for(&state, &prefix, &state.default_table_options()).await?;
+    if matches!(remote_scheme(&prefix), Some("http" | "https")) {
+        return Ok(());
+    }
     let files = files_under(&state, &prefix, FORMATS).await?;
     if let Some(pair) = files.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(DataFusionError::Plan(format!(
