@@ -322,6 +322,113 @@ fn sqlalchemy_inspect_and_pandas_read_sql() {
     client(&server, "pandas_read_sql", &[]);
 }
 
+/// SQLAlchemy 1.4 with psycopg2 (Superset 6's stack): every inspector method on every table,
+/// and pandas.read_sql with a bound parameter (tests/server/sqlalchemy14.py).
+#[test]
+fn sqlalchemy_1_4_inspector_and_pandas() {
+    let server = start(&[]);
+    let python = manifest().join(".venv-sa14/bin/python");
+    assert!(
+        python.exists(),
+        "run `bash scripts/test-deps.sh` once: it makes .venv-sa14 with SQLAlchemy 1.4"
+    );
+    let output = Command::new(python)
+        .arg(manifest().join("tests/server/sqlalchemy14.py"))
+        .args(["127.0.0.1", &server.port.to_string(), USER, PASSWORD])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}\n--- server log ---\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+}
+
+/// psql's `\d` family: `\df` lists segql's functions with their arguments, `\du` the login
+/// role, `\d+` a table's columns; `\dt`, `\dn` and `\l` as before.
+#[test]
+fn psql_describe_commands_and_segql_functions() {
+    let server = start(&[]);
+    let df = ok(&psql(&server, PASSWORD, &["-c", "\\df"]), &server);
+    for function in [
+        "rfm",
+        "kmeans_fit",
+        "assign_segment",
+        "segql_models",
+        "drop_model",
+    ] {
+        assert!(
+            df.lines()
+                .any(|l| l.split('|').nth(1).is_some_and(|n| n.trim() == function)),
+            "\\df lacks {function}:\n{df}"
+        );
+    }
+    assert!(df.contains("input, k"), "kmeans_fit's arguments:\n{df}");
+    assert!(df.contains("SETOF record"), "{df}");
+    let plus = ok(&psql(&server, PASSWORD, &["-c", "\\d+ sales"]), &server);
+    assert!(
+        plus.contains("InvoiceNo") && plus.contains("Storage"),
+        "{plus}"
+    );
+    for command in ["\\du", "\\dt", "\\dn", "\\l", "\\d sales"] {
+        ok(&psql(&server, PASSWORD, &["-c", command]), &server);
+    }
+}
+
+/// The Postgres JDBC driver (Debian's, as Metabase and DBeaver bundle it) browsing the server:
+/// the DatabaseMetaData calls that answer today, segql's functions found by `getFunctions`,
+/// and a prepared statement (tests/server/JdbcMetadata.java).
+#[test]
+fn jdbc_metadata_and_prepared_statement() {
+    let server = start(&[]);
+    let jar = "/usr/share/java/postgresql.jar";
+    assert!(
+        Path::new(jar).exists(),
+        "{jar} is missing: run `bash scripts/test-deps.sh` (it installs libpostgresql-jdbc-java)"
+    );
+    let output = Command::new("java")
+        .args(["-cp", jar])
+        .arg(manifest().join("tests/server/JdbcMetadata.java"))
+        .args(["127.0.0.1", &server.port.to_string(), USER, PASSWORD])
+        .args([
+            "getCatalogs",
+            "getSchemas",
+            "getTableTypes",
+            "getTables",
+            "getColumns",
+            "getFunctions",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{out}\n{}\n--- server log ---\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    let functions = out
+        .lines()
+        .find_map(|l| l.strip_prefix("getFunctions "))
+        .unwrap_or_default();
+    for name in ["rfm", "kmeans_fit", "assign_segment", "drop_model"] {
+        assert!(
+            functions.split(['=', ',']).any(|n| n == name),
+            "getFunctions lacks {name}: {functions}"
+        );
+    }
+    assert!(
+        out.contains("getColumns rows=8"),
+        "sales has 8 columns:\n{out}"
+    );
+    assert!(
+        out.contains("prepared statement count="),
+        "the prepared statement ran:\n{out}"
+    );
+}
+
 #[test]
 fn superset_and_metabase_catalog_queries() {
     let server = start(&[]);

@@ -1,33 +1,42 @@
 //! Postgres functions that drivers call while connecting or listing tables, where
-//! datafusion-postgres has none: `version()` worded as Postgres words it, and the visibility
-//! and constraint helpers of SQLAlchemy's reflection queries. segql serves one schema of plain
-//! tables (no domains, no constraints), so the answers are simple and true.
+//! datafusion-postgres has none: `version()` worded as Postgres words it, the visibility and
+//! constraint helpers of SQLAlchemy's reflection queries, and the function helpers of psql's
+//! `\df`. segql serves one schema of plain tables (no domains, no constraints), so the answers
+//! are simple and true; the functions listed are segql's own ([`super::pg_proc`]).
 //!
 //! ```sql
 //! SELECT version();                          -- PostgreSQL 16.6 (segql 0.1.0 on Apache DataFusion 55.2.0)
 //! SELECT pg_type_is_visible(23);             -- true
 //! SELECT pg_get_constraintdef(1, true);      -- NULL: there are no constraints
+//! SELECT pg_get_function_arguments(p.oid) FROM pg_proc p WHERE proname = 'kmeans_fit';
 //! ```
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, BooleanArray, StringArray, new_null_array};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray, new_null_array};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility, create_udf,
+};
+
+use super::pg_proc::{ProcEntry, proc_entries};
 
 /// The functions, ready to register.
 pub fn catalog_functions() -> Vec<ScalarUDF> {
     vec![
         version(),
-        pg_type_is_visible(),
-        pg_get_constraintdef(vec![DataType::Int64]),
-        pg_get_constraintdef(vec![DataType::Int64, DataType::Boolean]),
-        null_text("pg_get_indexdef", vec![DataType::Int64]),
-        null_text(
-            "pg_get_indexdef",
-            vec![DataType::Int64, DataType::Int64, DataType::Boolean],
-        ),
+        always_true("pg_type_is_visible"),
+        always_true("pg_function_is_visible"),
+        null_text("pg_get_constraintdef", &[1, 2]),
+        null_text("pg_get_indexdef", &[1, 3]),
+        // segql's tables and columns carry no comments
+        null_text("col_description", &[2]),
+        function_text("pg_get_function_arguments", Answer::Arguments),
+        function_text("pg_get_function_identity_arguments", Answer::Arguments),
+        function_text("pg_get_function_result", Answer::Result),
         like_backslash_pattern(),
     ]
 }
@@ -50,27 +59,109 @@ fn version() -> ScalarUDF {
     )
 }
 
-/// Every type is visible: there is one schema search path.
-fn pg_type_is_visible() -> ScalarUDF {
-    create_udf(
-        "pg_type_is_visible",
-        vec![DataType::Int64],
+/// Every type and function is visible: there is one schema search path.
+fn always_true(name: &str) -> ScalarUDF {
+    ScalarUDF::new_from_impl(CatalogHelper::new(
+        name,
+        &[1],
         DataType::Boolean,
-        Volatility::Stable,
-        Arc::new(|args: &[ColumnarValue]| {
-            Ok(match &args[0] {
-                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))),
-                ColumnarValue::Array(oids) => {
-                    ColumnarValue::Array(Arc::new(BooleanArray::from(vec![true; oids.len()])))
-                }
-            })
-        }),
-    )
+        Answer::True,
+    ))
 }
 
-/// No constraints exist, so there is no definition to show.
-fn pg_get_constraintdef(arguments: Vec<DataType>) -> ScalarUDF {
-    null_text("pg_get_constraintdef", arguments)
+/// A function with nothing to report here (no constraints, no indexes): NULL text, for any
+/// of `arities` arguments of any type (drivers pass oids as int4 or int8).
+fn null_text(name: &str, arities: &[usize]) -> ScalarUDF {
+    ScalarUDF::new_from_impl(CatalogHelper::new(
+        name,
+        arities,
+        DataType::Utf8,
+        Answer::Null,
+    ))
+}
+
+/// A text column of segql's own functions in `pg_proc`, looked up by oid; NULL for others.
+fn function_text(name: &str, answer: Answer) -> ScalarUDF {
+    ScalarUDF::new_from_impl(CatalogHelper::new(name, &[1], DataType::Utf8, answer))
+}
+
+/// What a helper answers.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Answer {
+    True,
+    Null,
+    /// A segql function's argument list.
+    Arguments,
+    /// A segql function's result type.
+    Result,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CatalogHelper {
+    name: String,
+    signature: Signature,
+    returns: DataType,
+    answer: Answer,
+}
+
+impl CatalogHelper {
+    fn new(name: &str, arities: &[usize], returns: DataType, answer: Answer) -> Self {
+        let signatures = arities.iter().map(|&n| TypeSignature::Any(n)).collect();
+        Self {
+            name: name.to_string(),
+            signature: Signature::one_of(signatures, Volatility::Stable),
+            returns,
+            answer,
+        }
+    }
+}
+
+impl ScalarUDFImpl for CatalogHelper {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.returns.clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let array: ArrayRef = match &self.answer {
+            Answer::True => Arc::new(BooleanArray::from(vec![true; rows])),
+            Answer::Null => new_null_array(&DataType::Utf8, rows),
+            Answer::Arguments | Answer::Result => {
+                let text = |entry: &ProcEntry| match self.answer {
+                    Answer::Result => entry.result.clone(),
+                    _ => entry.arguments.clone(),
+                };
+                let oids = cast(&args.args[0].to_array(rows)?, &DataType::Int64)?;
+                let oids = oids.as_primitive::<Int64Type>();
+                let entries = proc_entries();
+                Arc::new(
+                    oids.iter()
+                        .map(|oid| {
+                            oid.and_then(|oid| entries.iter().find(|e| i64::from(e.oid) == oid))
+                                .map(text)
+                        })
+                        .collect::<StringArray>(),
+                )
+            }
+        };
+        let scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?)
+        } else {
+            ColumnarValue::Array(array)
+        })
+    }
 }
 
 /// `pattern` (escaped with the one-character `escape`) in the backslash escape DataFusion's
@@ -98,24 +189,6 @@ fn like_backslash_pattern() -> ScalarUDF {
                 ColumnarValue::Scalar(ScalarValue::try_from_array(&converted, 0)?)
             } else {
                 ColumnarValue::Array(Arc::new(converted))
-            })
-        }),
-    )
-}
-
-/// A function with nothing to report here: always NULL text.
-fn null_text(name: &str, arguments: Vec<DataType>) -> ScalarUDF {
-    create_udf(
-        name,
-        arguments,
-        DataType::Utf8,
-        Volatility::Stable,
-        Arc::new(|args: &[ColumnarValue]| {
-            Ok(match &args[0] {
-                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::Utf8(None)),
-                ColumnarValue::Array(oids) => {
-                    ColumnarValue::Array(new_null_array(&DataType::Utf8, oids.len()))
-                }
             })
         }),
     )

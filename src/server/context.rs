@@ -81,6 +81,7 @@ impl Contexts {
             crate::demo::register_demo_table(&ctx, "sales", rows)?;
         }
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider).map_err(|e| *e)?;
+        super::pg_proc::list_segql_functions(&ctx, DATABASE).await?;
         for function in super::catalog_functions::catalog_functions() {
             ctx.register_udf(function);
         }

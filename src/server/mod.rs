@@ -22,6 +22,7 @@ pub mod limits;
 pub mod listener;
 pub mod options;
 pub mod parameters;
+pub mod pg_proc;
 pub mod regtype;
 pub mod sandbox;
 pub mod savepoints;

@@ -10,6 +10,14 @@
 //! - `unnest(x.indkey)` / `generate_subscripts(x.indkey, 1)`: the catalog keeps `int2vector`
 //!   columns as text ("1 2"); they are split into arrays first (SQLAlchemy's primary key,
 //!   index and unique constraint queries).
+//! - `x = ANY(i.indkey)`: the same text vectors compared element by element (SQLAlchemy 1.4's
+//!   index and unique constraint queries, which Superset runs).
+//! - `ARRAY(SELECT ... FROM pg_catalog ...)` is an empty text array: the subqueries psql's `\du`
+//!   and `\d+` build arrays with list role memberships and storage options, of which segql has
+//!   none (DataFusion has no `ARRAY(subquery)`).
+//! - `ix.indisprimary = 'f'`: Postgres reads the text as a boolean; DataFusion cannot compare
+//!   the two, so the literal of a boolean catalog column becomes `false`/`true` (SQLAlchemy
+//!   1.4's index listing).
 //! - `pg_class.reloptions` (storage parameters, which segql's tables have none of) is NULL.
 //! - `LIKE 'pg/_%' ESCAPE '/'`: DataFusion only takes the default backslash escape, so the
 //!   pattern is rewritten to use it (SQLAlchemy's schema listing).
@@ -24,8 +32,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SelectItem, SetExpr,
-    Value, ValueWithSpan, VisitMut, VisitorMut, visit_expressions_mut, visit_relations,
+    BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Query,
+    SelectItem, SetExpr, Value, ValueWithSpan, VisitMut, VisitorMut, visit_expressions_mut,
+    visit_relations,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -135,7 +144,43 @@ fn rewrite_expr(expr: &mut Expr) -> bool {
             *escape = None;
             true
         }
+        Expr::Function(function) if is_catalog_array_subquery(function) => {
+            match parse_expr("CAST(make_array() AS VARCHAR[])") {
+                Some(empty) => {
+                    *expr = empty;
+                    true
+                }
+                None => false,
+            }
+        }
         Expr::Function(function) => rewrite_indkey_function(function),
+        Expr::BinaryOp { left, op, right }
+            if matches!(op, BinaryOperator::Eq | BinaryOperator::NotEq)
+                && is_boolean_column(left) =>
+        {
+            let Expr::Value(ValueWithSpan { value, .. }) = right.as_mut() else {
+                return false;
+            };
+            let Value::SingleQuotedString(text) = value else {
+                return false;
+            };
+            let truth = match text.to_ascii_lowercase().as_str() {
+                "t" | "true" | "y" | "yes" | "on" | "1" => true,
+                "f" | "false" | "n" | "no" | "off" | "0" => false,
+                _ => return false,
+            };
+            *value = Value::Boolean(truth);
+            true
+        }
+        Expr::AnyOp { right, .. } if is_vector_column(right) => {
+            match parse_expr(&format!("CAST(string_to_array({right}, ' ') AS BIGINT[])")) {
+                Some(array) => {
+                    **right = array;
+                    true
+                }
+                None => false,
+            }
+        }
         Expr::CompoundIdentifier(parts)
             if parts.last().is_some_and(|p| {
                 MISSING_COLUMNS.contains(&p.value.to_ascii_lowercase().as_str())
@@ -184,6 +229,53 @@ const VECTOR_COLUMNS: &[&str] = &[
 
 /// Catalog columns the emulated catalog lacks and segql has no value for (storage options).
 const MISSING_COLUMNS: &[&str] = &["reloptions"];
+
+/// The boolean catalog columns drivers compare with `'t'` / `'f'`.
+const BOOLEAN_COLUMNS: &[&str] = &[
+    "indisprimary",
+    "indisunique",
+    "indisvalid",
+    "indisclustered",
+    "indisexclusion",
+    "indimmediate",
+    "attisdropped",
+    "attnotnull",
+    "atthasdef",
+    "relhasindex",
+    "relispartition",
+    "relhasrules",
+    "relhastriggers",
+    "condeferrable",
+    "condeferred",
+    "convalidated",
+    "typnotnull",
+    "proretset",
+];
+
+/// The column name `expr` refers to, bare or qualified, lower-cased.
+fn column_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident.value.to_ascii_lowercase()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+/// Whether `expr` is one of the [`VECTOR_COLUMNS`], bare or qualified.
+fn is_vector_column(expr: &Expr) -> bool {
+    column_name(expr).is_some_and(|n| VECTOR_COLUMNS.contains(&n.as_str()))
+}
+
+/// Whether `expr` is one of the [`BOOLEAN_COLUMNS`], bare or qualified.
+fn is_boolean_column(expr: &Expr) -> bool {
+    column_name(expr).is_some_and(|n| BOOLEAN_COLUMNS.contains(&n.as_str()))
+}
+
+/// `ARRAY(subquery)` over catalog tables only.
+fn is_catalog_array_subquery(function: &Function) -> bool {
+    let name = function.name.to_string().to_ascii_lowercase();
+    matches!(&function.args, FunctionArguments::Subquery(query) if name == "array" && reads_only_catalog(query))
+}
 
 fn parse_expr(text: &str) -> Option<Expr> {
     Parser::new(&PostgreSqlDialect {})
@@ -295,6 +387,38 @@ mod tests {
             "{rewritten}"
         );
         assert_eq!(with_backslash_escape("a//b/%c\\d", '/'), "a/b\\%c\\\\d");
+    }
+
+    #[test]
+    fn any_over_a_vector_column_and_catalog_arrays() {
+        let sql = "SELECT a.attname FROM pg_attribute a JOIN pg_index ix \
+                   ON a.attnum = ANY(ix.indkey)";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(
+            out.contains("= ANY(CAST(string_to_array(ix.indkey, ' ') AS BIGINT[]))"),
+            "{out}"
+        );
+        let sql = "SELECT r.rolname, ARRAY(SELECT b.rolname FROM pg_catalog.pg_auth_members m \
+                   JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid) WHERE m.member = r.oid) \
+                   AS memberof FROM pg_catalog.pg_roles r";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(
+            out.contains("CAST(make_array() AS VARCHAR[]) AS memberof"),
+            "{out}"
+        );
+        let sql = "SELECT i.relname FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
+                   WHERE ix.indisprimary = 'f' AND ix.indisunique <> 't'";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(
+            out.contains("ix.indisprimary = false AND ix.indisunique <> true"),
+            "{out}"
+        );
+        // an ARRAY over user tables is the user's business
+        let user = "SELECT ARRAY(SELECT x FROM sales) FROM pg_catalog.pg_roles";
+        assert!(
+            rewrite_for_datafusion(user)
+                .is_none_or(|out| out.contains("ARRAY(SELECT x FROM sales)"))
+        );
     }
 
     #[test]
