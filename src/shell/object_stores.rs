@@ -146,6 +146,27 @@ pub async fn check_readable(state: &SessionState, location: &str) -> Result<()> 
     }
 }
 
+/// Words of object-store errors that mean the request was refused.
+const DENIED: &[&str] = &[
+    "403",
+    "401",
+    "accessdenied",
+    "access denied",
+    "permission denied",
+    "unauthenticated",
+    "invalidaccesskeyid",
+    "signaturedoesnotmatch",
+];
+/// ... that the server could not be reached.
+const UNREACHABLE: &[&str] = &[
+    "connection refused",
+    "error sending request",
+    "dns error",
+    "timed out",
+];
+/// ... that nothing is there (a plain web server answers a directory listing with 501).
+const MISSING: &[&str] = &["not found", "404", "nosuchkey", "501 not implemented"];
+
 /// An object-store failure at `location` as one line: what happened and what to set.
 pub fn explain(location: &str, error: &DataFusionError) -> DataFusionError {
     let text = error_chain(error);
@@ -166,44 +187,18 @@ pub fn explain(location: &str, error: &DataFusionError) -> DataFusionError {
         "the bucket does not exist; check the name, or set AWS_ENDPOINT_URL if it lives on an \
          S3-compatible store"
             .to_string()
-    } else if [
-        "403",
-        "401",
-        "accessdenied",
-        "access denied",
-        "permission denied",
-    ]
-    .iter()
-    .chain(&[
-        "unauthenticated",
-        "invalidaccesskeyid",
-        "signaturedoesnotmatch",
-    ])
-    .any(|word| lower.contains(word))
-    {
+    } else if DENIED.iter().any(|word| lower.contains(word)) {
         format!("access denied; {credentials}")
     } else if lower.contains("credential") {
         format!("no usable credentials; {credentials}")
-    } else if [
-        "connection refused",
-        "error sending request",
-        "dns error",
-        "timed out",
-    ]
-    .iter()
-    .any(|word| lower.contains(word))
-    {
+    } else if UNREACHABLE.iter().any(|word| lower.contains(word)) {
         let endpoint = match scheme {
             "s3" => env_endpoint().map(|e| format!(" ({e}, from AWS_ENDPOINT_URL)")),
             _ => None,
         }
         .unwrap_or_default();
         format!("cannot reach the server{endpoint}; check the address and that it is running")
-    } else if ["not found", "404", "nosuchkey", "501 not implemented"]
-        .iter()
-        .any(|word| lower.contains(word))
-    {
-        // (a plain web server answers a directory listing request with 501)
+    } else if MISSING.iter().any(|word| lower.contains(word)) {
         "nothing there (no such file or prefix)".to_string()
     } else if let Some(status) = status_line(&text) {
         format!("the server answered {status}")
