@@ -282,9 +282,8 @@ fn a_file_on_a_web_server_with_range_requests_is_segmented() {
     );
 }
 
-/// `segql serve --data URL/` answers psql with the RFM of `transactions_20k.parquet` there.
-fn served_by_segql_serve(prefix: &str) {
-    let home = tempfile::tempdir().unwrap();
+/// `segql serve --data prefix` on a free port, with a model store in `home`.
+fn serve(prefix: &str, home: &Path, env: &[(String, String)]) -> (Background, u16) {
     let port = free_port();
     let mut serve = Command::new(env!("CARGO_BIN_EXE_segql"));
     serve
@@ -296,23 +295,36 @@ fn served_by_segql_serve(prefix: &str) {
             &port.to_string(),
             "--models",
         ])
-        .arg(home.path().join("models"))
+        .arg(home.join("models"))
         .current_dir(root())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    let _serve = Background(serve.spawn().unwrap());
+    let server = Background(serve.spawn().unwrap());
     wait_for(port);
-    let out = Command::new("psql")
+    (server, port)
+}
+
+/// One statement through psql, unaligned and without headers.
+fn psql(port: u16, sql: &str) -> Output {
+    Command::new("psql")
         .args([
             &format!("host=127.0.0.1 port={port} user=analyst dbname=datafusion"),
             "-X",
             "-A",
             "-t",
             "-c",
-            "SELECT count(*) FROM rfm('transactions_20k.parquet')",
+            sql,
         ])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// `segql serve --data URL/` answers psql with the RFM of `transactions_20k.parquet` there.
+fn served_by_segql_serve(prefix: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let (_serve, port) = serve(prefix, home.path(), &[]);
+    let out = psql(port, "SELECT count(*) FROM rfm('transactions_20k.parquet')");
     let local = rfm_csv(LOCAL, &[]).lines().count() - 1;
     assert_eq!(stdout(&out).trim(), local.to_string());
 }
@@ -323,48 +335,18 @@ fn segql_serve_serves_a_bucket_prefix_and_nothing_outside_it() {
     fill_bucket(&endpoint);
     let home = tempfile::tempdir().unwrap();
     let env = aws_env(home.path(), &endpoint, Some("test"));
-    let port = free_port();
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_segql"));
-    serve
-        .args([
-            "serve",
-            "--data",
-            "s3://shop/sales/",
-            "--port",
-            &port.to_string(),
-            "--models",
-        ])
-        .arg(home.path().join("models"))
-        .current_dir(root())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _serve = Background(serve.spawn().unwrap());
-    wait_for(port);
-    let psql = |sql: &str| {
-        Command::new("psql")
-            .args([
-                &format!("host=127.0.0.1 port={port} user=analyst dbname=datafusion"),
-                "-X",
-                "-A",
-                "-t",
-                "-c",
-                sql,
-            ])
-            .output()
-            .unwrap()
-    };
+    let (_serve, port) = serve("s3://shop/sales/", home.path(), &env);
     let local = rfm_csv(LOCAL, &env).lines().count() - 1;
     // the prefix's file is table `transactions`; a relative quoted path resolves under it
     for sql in [
         "SELECT count(*) FROM rfm(transactions)",
         "SELECT count(*) FROM rfm('transactions.parquet')",
     ] {
-        let out = psql(sql);
+        let out = psql(port, sql);
         assert_eq!(stdout(&out).trim(), local.to_string(), "{sql}");
     }
     for path in ["s3://shop/other.parquet", "../other.parquet", "/etc/passwd"] {
-        let out = psql(&format!("SELECT count(*) FROM rfm('{path}')"));
+        let out = psql(port, &format!("SELECT count(*) FROM rfm('{path}')"));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
             err.contains("is not under the served data location s3://shop/sales/"),
