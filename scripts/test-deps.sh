@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# What the server tests (tests/server.rs) need besides Rust: psql, openssl, Java with the
-# Postgres JDBC driver, a Python venv with SQLAlchemy 1.4 (.venv-sa14), and a Python venv
-# (.venv-test) with psycopg 3, SQLAlchemy 2, pandas, moto and RangeHTTPServer. Idempotent.
+# What the server tests (tests/server.rs, tests/superset/run.sh) need besides Rust: psql,
+# openssl, PostgreSQL's server (the catalog answers are compared with it), Java with the
+# Postgres JDBC driver, a Python venv (.venv-test) with psycopg 3, SQLAlchemy 2, pandas, moto
+# and RangeHTTPServer, and a real Superset in its own venv (.venv-superset, which also has
+# SQLAlchemy 1.4 + psycopg2). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 # the Postgres JDBC driver (Debian's, as BI tools bundle it) and a JDK to run it from source
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
@@ -28,12 +32,13 @@ if [ ! -x .venv-test/bin/python ] || ! cmp -s tests/server/requirements.txt "$st
   cp tests/server/requirements.txt "$stamp"
 fi
 
-# SQLAlchemy 1.4 + psycopg2 (what Superset 6 installs) in its own venv: SQLAlchemy 2 and 1.4
-# cannot share one.
-stamp=.venv-sa14/.requirements
-if [ ! -x .venv-sa14/bin/python ] || ! cmp -s tests/server/requirements-sqlalchemy14.txt "$stamp"; then
-  echo "creating .venv-sa14 (SQLAlchemy 1.4, psycopg2)" >&2
-  python3 -m venv .venv-sa14
-  .venv-sa14/bin/pip install -q --disable-pip-version-check -r tests/server/requirements-sqlalchemy14.txt
-  cp tests/server/requirements-sqlalchemy14.txt "$stamp"
+# Superset 6.1 pins SQLAlchemy 1.4 and connects with psycopg2: its own venv (SQLAlchemy 2 and
+# 1.4 cannot share one), also used for the SQLAlchemy 1.4 inspector checks.
+stamp=.venv-superset/.requirements
+if [ ! -x .venv-superset/bin/superset ] || ! cmp -s tests/superset/requirements.txt "$stamp"; then
+  echo "creating .venv-superset (apache-superset 6.1.0, SQLAlchemy 1.4, psycopg2)" >&2
+  rm -rf .venv-superset
+  python3 -m venv .venv-superset
+  .venv-superset/bin/pip install -q --disable-pip-version-check -r tests/superset/requirements.txt
+  cp tests/superset/requirements.txt "$stamp"
 fi

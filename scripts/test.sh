@@ -1,6 +1,20 @@
 #!/usr/bin/env bash
-# README's test command: the server tests' client tools, then every test.
+# README's test command: the tests' client tools and servers, every cargo test, then a real
+# Superset against segql serve. Each part has a budget in minutes (2 cores, from an empty
+# target/: the tools and venvs 6, cargo test 40 of which the debug build is about 31,
+# Superset 2); a part over budget fails the run instead of hanging it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/test-deps.sh
-cargo test "$@"
+
+part() {
+  local minutes=$1 name=$2
+  shift 2
+  local start=$SECONDS
+  echo "-- $name (budget ${minutes} min)" >&2
+  timeout "$((minutes * 60))" "$@"
+  echo "-- $name: $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s" >&2
+}
+
+part 10 "test tools and venvs" bash scripts/test-deps.sh
+part 45 "cargo test" cargo test "$@"
+part 8 "superset" bash tests/superset/run.sh

@@ -10,6 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "server/postgres_parity.rs"]
+mod postgres_parity;
+
 const USER: &str = "analyst";
 const PASSWORD: &str = "s3cret pass:word";
 
@@ -327,11 +330,7 @@ fn sqlalchemy_inspect_and_pandas_read_sql() {
 #[test]
 fn sqlalchemy_1_4_inspector_and_pandas() {
     let server = start(&[]);
-    let python = manifest().join(".venv-sa14/bin/python");
-    assert!(
-        python.exists(),
-        "run `bash scripts/test-deps.sh` once: it makes .venv-sa14 with SQLAlchemy 1.4"
-    );
+    let python = superset_python();
     let output = Command::new(python)
         .arg(manifest().join("tests/server/sqlalchemy14.py"))
         .args(["127.0.0.1", &server.port.to_string(), USER, PASSWORD])
@@ -344,6 +343,16 @@ fn sqlalchemy_1_4_inspector_and_pandas() {
         String::from_utf8_lossy(&output.stderr),
         server.log()
     );
+}
+
+/// The Python of Superset's venv, with SQLAlchemy 1.4 and psycopg2 as Superset 6.1 pins them.
+fn superset_python() -> PathBuf {
+    let python = manifest().join(".venv-superset/bin/python");
+    assert!(
+        python.exists(),
+        "run `bash scripts/test-deps.sh` once: it makes .venv-superset (Superset 6.1, SQLAlchemy 1.4)"
+    );
+    python
 }
 
 /// psql's `\d` family: `\df` lists segql's functions with their arguments, `\du` the login
@@ -378,8 +387,9 @@ fn psql_describe_commands_and_segql_functions() {
 }
 
 /// The Postgres JDBC driver (Debian's, as Metabase and DBeaver bundle it) browsing the server:
-/// the DatabaseMetaData calls that answer today, segql's functions found by `getFunctions`,
-/// and a prepared statement (tests/server/JdbcMetadata.java).
+/// every DatabaseMetaData call BI tools make (keys, indexes, types, functions, procedures,
+/// privileges included), segql's functions found by `getFunctions`, and a prepared
+/// statement (tests/server/JdbcMetadata.java).
 #[test]
 fn jdbc_metadata_and_prepared_statement() {
     let server = start(&[]);
@@ -392,14 +402,6 @@ fn jdbc_metadata_and_prepared_statement() {
         .args(["-cp", jar])
         .arg(manifest().join("tests/server/JdbcMetadata.java"))
         .args(["127.0.0.1", &server.port.to_string(), USER, PASSWORD])
-        .args([
-            "getCatalogs",
-            "getSchemas",
-            "getTableTypes",
-            "getTables",
-            "getColumns",
-            "getFunctions",
-        ])
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&output.stdout).into_owned();

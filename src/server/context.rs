@@ -82,6 +82,10 @@ impl Contexts {
         }
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider).map_err(|e| *e)?;
         super::pg_proc::list_segql_functions(&ctx, DATABASE).await?;
+        super::pg_settings::add_driver_settings(&ctx, DATABASE).await?;
+        for function in super::catalog_vectors::vector_functions() {
+            ctx.register_udf(function);
+        }
         for function in super::catalog_functions::catalog_functions() {
             ctx.register_udf(function);
         }

@@ -8,21 +8,24 @@
 //! SELECT customer_id, rfm(order_date, amount, TIMESTAMP '2024-01-06') AS r FROM orders GROUP BY 1;
 //! -- customer_id | r_recency_days | r_frequency | r_monetary | r_first_purchase | r_last_purchase
 //! ```
+//!
+//! Columns of an untyped `NULL` (`SELECT NULL AS table_cat`, common in drivers' catalog
+//! queries) are sent as `text`, the type Postgres resolves them to, rather than `unknown`.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, Result};
 use datafusion::functions::core::expr_fn::get_field;
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast};
 
 /// `plan` with a projection on top spreading its struct columns; unchanged when it has none
 /// or is not a query (DDL, `EXPLAIN`, `SET` answers).
 pub fn flatten_struct_columns(plan: LogicalPlan) -> Result<LogicalPlan> {
     let schema = plan.schema();
-    let has_struct = schema
+    let reshaped = schema
         .fields()
         .iter()
-        .any(|f| matches!(f.data_type(), DataType::Struct(_)));
-    if !has_struct || !super::parameters::is_query(&plan) {
+        .any(|f| matches!(f.data_type(), DataType::Struct(_) | DataType::Null));
+    if !reshaped || !super::parameters::is_query(&plan) {
         return Ok(plan);
     }
     let mut columns = Vec::new();
@@ -42,6 +45,7 @@ fn spread(expr: Expr, name: &str, data_type: &DataType, out: &mut Vec<Expr>) {
                 spread(child_expr, &child_name, child.data_type(), out);
             }
         }
+        DataType::Null => out.push(cast(expr, DataType::Utf8).alias(name)),
         _ => out.push(expr.alias(name)),
     }
 }
@@ -92,5 +96,23 @@ mod tests {
             .unwrap();
         let same = flatten_struct_columns(plan.clone()).unwrap();
         assert_eq!(plan, same);
+    }
+
+    #[tokio::test]
+    async fn untyped_null_columns_become_text() {
+        let ctx = SessionContext::new();
+        let plan = ctx
+            .state()
+            .create_logical_plan("SELECT NULL AS table_cat, 2 AS n")
+            .await
+            .unwrap();
+        let typed = flatten_struct_columns(plan).unwrap();
+        let types: Vec<DataType> = typed
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        assert_eq!(types, [DataType::Utf8, DataType::Int64]);
     }
 }

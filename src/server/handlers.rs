@@ -40,7 +40,7 @@ use super::limits::{QueryGuard, guard_response, query_too_long};
 use super::parameters::{keep_declared_parameters, type_cast_placeholders};
 use super::sandbox::check_sql;
 use super::savepoints::SavepointHook;
-use super::sql_compat::rewrite_for_datafusion;
+use super::sql_compat::{rewrite_for_datafusion, wire_column_name};
 use super::users::Users;
 
 /// What every connection shares.
@@ -319,7 +319,9 @@ impl QueryParser for SandboxParser {
         stmt: &Self::Statement,
         column_format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
-        self.inner.get_result_schema(stmt, column_format)
+        Ok(wire_fields(
+            self.inner.get_result_schema(stmt, column_format)?,
+        ))
     }
 }
 
@@ -396,7 +398,7 @@ impl SimpleQueryHandler for QueryService {
         };
         Ok(responses
             .into_iter()
-            .map(|response| guard_response(response, guard.clone()))
+            .map(|response| guard_response(with_wire_names(response), guard.clone()))
             .collect())
     }
 }
@@ -428,6 +430,39 @@ impl ExtendedQueryHandler for QueryService {
             response = ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows) => response?,
             reason = guard.stopped() => return Err(reason.to_error()),
         };
-        Ok(guard_response(response, guard))
+        Ok(guard_response(with_wire_names(response), guard))
     }
+}
+
+/// `response` with its columns named as Postgres names them (see [`wire_column_name`]).
+fn with_wire_names(response: Response) -> Response {
+    match response {
+        Response::Query(mut query) => {
+            query.row_schema = Arc::new(wire_fields(query.row_schema.as_ref().clone()));
+            Response::Query(query)
+        }
+        other => other,
+    }
+}
+
+fn wire_fields(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
+    fields
+        .into_iter()
+        .map(|field| {
+            let name = wire_column_name(field.name());
+            if name == field.name() {
+                return field;
+            }
+            FieldInfo::new(
+                name.to_string(),
+                field.table_id(),
+                field.column_id(),
+                field.datatype().clone(),
+                field.format(),
+            )
+            .with_format_options(Arc::clone(field.format_options()))
+            .with_type_size(field.type_size())
+            .with_type_modifier(field.type_modifier())
+        })
+        .collect()
 }

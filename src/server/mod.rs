@@ -14,6 +14,8 @@
 //! ```
 
 pub mod catalog_functions;
+pub mod catalog_override;
+pub mod catalog_vectors;
 pub mod context;
 pub mod error;
 pub mod flatten;
@@ -23,6 +25,7 @@ pub mod listener;
 pub mod options;
 pub mod parameters;
 pub mod pg_proc;
+pub mod pg_settings;
 pub mod regtype;
 pub mod sandbox;
 pub mod savepoints;

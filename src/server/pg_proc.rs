@@ -14,17 +14,16 @@
 
 use std::sync::{Arc, LazyLock};
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float32Array, Int16Array, Int32Array, RecordBatch, StringArray,
     new_null_array,
 };
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
-use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
+use super::catalog_override::{catalog_table, replace_catalog_table};
 use crate::functions::{aggregate_functions, expression_docs, table_function_specs};
 
 /// The first oid given to segql's functions (PostgreSQL's own stay far below).
@@ -133,9 +132,7 @@ fn inside_parentheses(signature: &str) -> String {
 /// functions, in schema `public`.
 pub async fn list_segql_functions(ctx: &SessionContext, catalog: &str) -> Result<()> {
     let missing = || DataFusionError::Internal("pg_catalog is not set up".into());
-    let catalog_provider = ctx.catalog(catalog).ok_or_else(missing)?;
-    let pg_catalog = catalog_provider.schema("pg_catalog").ok_or_else(missing)?;
-    let builtin = pg_catalog.table("pg_proc").await?.ok_or_else(missing)?;
+    let builtin = catalog_table(ctx, catalog, "pg_proc").await?;
     let batches = ctx.read_table(builtin)?.collect().await?;
     let public = ctx
         .sql("SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'public'")
@@ -168,14 +165,7 @@ pub async fn list_segql_functions(ctx: &SessionContext, catalog: &str) -> Result
         .collect::<std::result::Result<_, _>>()?;
     rows.push(segql_rows(&schema, proc_entries(), public)?);
     let table = Arc::new(MemTable::try_new(schema, vec![rows])?);
-    catalog_provider.register_schema(
-        "pg_catalog",
-        Arc::new(WithSegqlFunctions {
-            inner: pg_catalog,
-            pg_proc: table,
-        }),
-    )?;
-    Ok(())
+    replace_catalog_table(ctx, catalog, "pg_proc", table)
 }
 
 /// `pg_proc` rows for `entries`, in namespace `public`: the columns clients read, NULL for
@@ -238,31 +228,6 @@ fn segql_rows(schema: &SchemaRef, entries: &[ProcEntry], public: i32) -> Result<
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
-}
-
-/// datafusion-postgres's `pg_catalog`, with `pg_proc` answered by [`list_segql_functions`].
-#[derive(Debug)]
-struct WithSegqlFunctions {
-    inner: Arc<dyn SchemaProvider>,
-    pg_proc: Arc<dyn TableProvider>,
-}
-
-#[async_trait]
-impl SchemaProvider for WithSegqlFunctions {
-    fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
-    }
-
-    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        if name.eq_ignore_ascii_case("pg_proc") {
-            return Ok(Some(Arc::clone(&self.pg_proc)));
-        }
-        self.inner.table(name).await
-    }
-
-    fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
-    }
 }
 
 #[cfg(test)]

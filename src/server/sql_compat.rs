@@ -32,9 +32,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Query,
-    SelectItem, SetExpr, Value, ValueWithSpan, VisitMut, VisitorMut, visit_expressions_mut,
-    visit_relations,
+    AccessExpr, BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    GroupByExpr, Ident, Query, SelectItem, SetExpr, Subscript, Value, ValueWithSpan, VisitMut,
+    VisitorMut, visit_expressions_mut, visit_relations,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -73,9 +73,24 @@ impl VisitorMut for NestedCatalogSubqueries {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let only_catalog = reads_only_catalog(query);
         let SetExpr::Select(select) = query.body.as_mut() else {
             return ControlFlow::Continue(());
         };
+        if only_catalog {
+            self.replaced += name_repeated_items(&mut select.projection);
+        }
+        if let Some(selection) = &mut select.selection {
+            let _ = visit_expressions_mut(selection, |nested| {
+                if let Expr::Subquery(subquery) = nested
+                    && reads_only_catalog(subquery)
+                    && aggregate_single_lookup(subquery)
+                {
+                    self.replaced += 1;
+                }
+                ControlFlow::<()>::Continue(())
+            });
+        }
         for item in &mut select.projection {
             let expr = match item {
                 SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => expr,
@@ -97,6 +112,114 @@ impl VisitorMut for NestedCatalogSubqueries {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Postgres names every unnamed expression `?column?`; DataFusion names them by their text and
+/// refuses two alike (the JDBC driver's `getProcedures` selects `NULL, NULL, NULL`). Repeated
+/// unnamed items get the aliases [`UNNAMED`]`#2`, `#3`, ..., which [`wire_column_name`] turns
+/// back into `?column?` for the client. Returns how many were renamed.
+fn name_repeated_items(projection: &mut [SelectItem]) -> usize {
+    let texts: Vec<Option<String>> = projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(expr)
+                if !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) =>
+            {
+                Some(expr.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut renamed = 0;
+    for (position, item) in projection.iter_mut().enumerate() {
+        let Some(text) = &texts[position] else {
+            continue;
+        };
+        if texts.iter().filter(|t| t.as_ref() == Some(text)).count() < 2 {
+            continue;
+        }
+        let SelectItem::UnnamedExpr(expr) = item else {
+            continue;
+        };
+        let alias = format!("{UNNAMED}#{}", position + 1);
+        *item = SelectItem::ExprWithAlias {
+            expr: expr.clone(),
+            alias: Ident::with_quote('"', alias),
+        };
+        renamed += 1;
+    }
+    renamed
+}
+
+/// Postgres's name for an unnamed result column.
+pub const UNNAMED: &str = "?column?";
+
+/// The column name a client sees for result column `name`: [`name_repeated_items`]'s aliases
+/// back to Postgres's `?column?`.
+pub fn wire_column_name(name: &str) -> &str {
+    match name
+        .strip_prefix(UNNAMED)
+        .and_then(|rest| rest.strip_prefix('#'))
+    {
+        Some(number) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => UNNAMED,
+        _ => name,
+    }
+}
+
+/// A catalog lookup used as a scalar in a filter (`(SELECT c.relkind = 'c' FROM pg_class c
+/// WHERE c.oid = t.typrelid)`, from the JDBC driver's `getTypeInfo`): DataFusion only runs a
+/// correlated scalar subquery that aggregates, so its one item is wrapped in `min`, which is
+/// the same value for the at most one row an oid lookup finds. True when it was wrapped.
+fn aggregate_single_lookup(subquery: &mut Query) -> bool {
+    let SetExpr::Select(select) = subquery.body.as_mut() else {
+        return false;
+    };
+    let no_grouping =
+        matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty());
+    let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
+        select.projection.as_mut_slice()
+    else {
+        return false;
+    };
+    let looks_up_oid = select
+        .selection
+        .as_ref()
+        .is_some_and(|filter| filter.to_string().to_ascii_lowercase().contains("oid ="));
+    if !no_grouping || !looks_up_oid || contains_aggregate(item) {
+        return false;
+    }
+    match parse_expr(&format!("min({item})")) {
+        Some(wrapped) => {
+            *item = wrapped;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Whether `expr` calls an aggregate function.
+fn contains_aggregate(expr: &Expr) -> bool {
+    const AGGREGATES: &[&str] = &[
+        "min",
+        "max",
+        "count",
+        "sum",
+        "avg",
+        "bool_or",
+        "bool_and",
+        "every",
+        "array_agg",
+        "string_agg",
+    ];
+    let mut found = false;
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(expr, |e| {
+        if let Expr::Function(f) = e {
+            let name = f.name.to_string().to_ascii_lowercase();
+            found |= AGGREGATES.contains(&name.as_str());
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    found
 }
 
 /// The expression-level rules; true when `expr` was rewritten.
@@ -172,14 +295,37 @@ fn rewrite_expr(expr: &mut Expr) -> bool {
             *value = Value::Boolean(truth);
             true
         }
-        Expr::AnyOp { right, .. } if is_vector_column(right) => {
-            match parse_expr(&format!("CAST(string_to_array({right}, ' ') AS BIGINT[])")) {
+        Expr::AnyOp { right, .. } if vector_kind(right).is_some() => {
+            match parse_expr(&format!("pg_vector_elements({right})")) {
                 Some(array) => {
                     **right = array;
                     true
                 }
                 None => false,
             }
+        }
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            rewrite_field_access(root, access_chain)
+                .and_then(|text| parse_expr(&text))
+                .map(|rewritten| *expr = rewritten)
+                .is_some()
+        }
+        Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } if data_type.to_string().eq_ignore_ascii_case("regproc") => {
+            // The catalog keeps regproc columns (`typinput`, `typoutput`, ...) as names.
+            let Expr::Value(ValueWithSpan {
+                value: Value::SingleQuotedString(name),
+                ..
+            }) = inner.as_ref()
+            else {
+                return false;
+            };
+            let bare = name.strip_prefix("pg_catalog.").unwrap_or(name);
+            *expr = Expr::Value(Value::SingleQuotedString(bare.to_string()).with_empty_span());
+            true
         }
         Expr::CompoundIdentifier(parts)
             if parts.last().is_some_and(|p| {
@@ -227,8 +373,9 @@ const VECTOR_COLUMNS: &[&str] = &[
     "confkey",
 ];
 
-/// Catalog columns the emulated catalog lacks and segql has no value for (storage options).
-const MISSING_COLUMNS: &[&str] = &["reloptions"];
+/// Catalog columns the emulated catalog lacks and segql has no value for: storage options and
+/// access privileges (NULL is Postgres's "the owner's default privileges").
+const MISSING_COLUMNS: &[&str] = &["reloptions", "relacl"];
 
 /// The boolean catalog columns drivers compare with `'t'` / `'f'`.
 const BOOLEAN_COLUMNS: &[&str] = &[
@@ -261,9 +408,77 @@ fn column_name(expr: &Expr) -> Option<String> {
     }
 }
 
-/// Whether `expr` is one of the [`VECTOR_COLUMNS`], bare or qualified.
-fn is_vector_column(expr: &Expr) -> bool {
-    column_name(expr).is_some_and(|n| VECTOR_COLUMNS.contains(&n.as_str()))
+/// How a vector column numbers its elements when subscripted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VectorKind {
+    /// `int2vector` / `oidvector` (`indkey`, `indoption`, ...): from 0.
+    FromZero,
+    /// `int2[]` (`conkey`, `confkey`): from 1.
+    FromOne,
+}
+
+/// The kind of vector column `expr` is, bare, qualified, or aliased with a prefix as the JDBC
+/// driver does (`i.indoption AS I_INDOPTION`).
+fn vector_kind(expr: &Expr) -> Option<VectorKind> {
+    let name = column_name(expr)?;
+    let vector = VECTOR_COLUMNS.iter().find(|v| {
+        name == **v
+            || name
+                .strip_suffix(**v)
+                .is_some_and(|prefix| prefix.ends_with('_'))
+    })?;
+    Some(if vector.starts_with("con") {
+        VectorKind::FromOne
+    } else {
+        VectorKind::FromZero
+    })
+}
+
+fn without_parentheses(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Nested(inner) => without_parentheses(inner),
+        other => other,
+    }
+}
+
+/// `(record).field` as `get_field(record, 'field')` (DataFusion has no dot access on an
+/// expression), and `vector[i]` over a catalog vector column as an array subscript, counted
+/// as the column's Postgres type counts.
+fn rewrite_field_access(root: &Expr, chain: &[AccessExpr]) -> Option<String> {
+    // `tmp.I_INDOPTION[i]` arrives as root `tmp` with `.I_INDOPTION` first in the chain;
+    // `(result.KEYS).x` as the parenthesised root and `.x`.
+    let was_parenthesised = matches!(root, Expr::Nested(_));
+    let root = without_parentheses(root);
+    let mut parts = match root {
+        Expr::Identifier(ident) => vec![ident.clone()],
+        Expr::CompoundIdentifier(idents) => idents.clone(),
+        _ => Vec::new(),
+    };
+    let mut chain = chain;
+    while let (false, [AccessExpr::Dot(Expr::Identifier(next)), rest @ ..]) =
+        (parts.is_empty() || was_parenthesised, chain)
+    {
+        parts.push(next.clone());
+        chain = rest;
+    }
+    let merged;
+    let root = if parts.len() > 1 {
+        merged = Expr::CompoundIdentifier(parts);
+        &merged
+    } else {
+        root
+    };
+    match chain {
+        [AccessExpr::Dot(Expr::Identifier(field))] => Some(format!(
+            "get_field({root}, '{}')",
+            field.value.to_ascii_lowercase().replace('\'', "''")
+        )),
+        [AccessExpr::Subscript(Subscript::Index { index })] => match vector_kind(root)? {
+            VectorKind::FromZero => Some(format!("pg_vector_elements({root})[({index}) + 1]")),
+            VectorKind::FromOne => Some(format!("pg_vector_elements({root})[{index}]")),
+        },
+        _ => None,
+    }
 }
 
 /// Whether `expr` is one of the [`BOOLEAN_COLUMNS`], bare or qualified.
@@ -292,7 +507,11 @@ fn rewrite_indkey_function(function: &mut Function) -> bool {
         .strip_prefix("pg_catalog.")
         .unwrap_or(&name)
         .to_string();
-    if name != "unnest" && name != "generate_subscripts" {
+    let name = name
+        .strip_prefix("information_schema.")
+        .unwrap_or(&name)
+        .to_string();
+    if name != "unnest" && name != "generate_subscripts" && name != "_pg_expandarray" {
         return false;
     }
     let FunctionArguments::List(list) = &function.args else {
@@ -310,11 +529,11 @@ fn rewrite_indkey_function(function: &mut Function) -> bool {
     if !VECTOR_COLUMNS.contains(&bare.trim_matches('"')) {
         return false;
     }
-    let array = format!("CAST(string_to_array({column}, ' ') AS BIGINT[])");
-    let replacement = if name == "unnest" {
-        format!("unnest({array})")
-    } else {
-        format!("unnest(range(1, CAST(cardinality({array}) AS BIGINT) + 1))")
+    let array = format!("pg_vector_elements({column})");
+    let replacement = match name.as_str() {
+        "unnest" => format!("unnest({array})"),
+        "_pg_expandarray" => format!("unnest(_pg_expandarray({column}))"),
+        _ => format!("unnest(range(1, CAST(cardinality({array}) AS BIGINT) + 1))"),
     };
     match parse_expr(&replacement) {
         Some(Expr::Function(parsed)) => {
@@ -395,7 +614,7 @@ mod tests {
                    ON a.attnum = ANY(ix.indkey)";
         let out = rewrite_for_datafusion(sql).unwrap();
         assert!(
-            out.contains("= ANY(CAST(string_to_array(ix.indkey, ' ') AS BIGINT[]))"),
+            out.contains("= ANY(pg_vector_elements(ix.indkey))"),
             "{out}"
         );
         let sql = "SELECT r.rolname, ARRAY(SELECT b.rolname FROM pg_catalog.pg_auth_members m \
@@ -427,12 +646,61 @@ mod tests {
                    FROM pg_catalog.pg_index i";
         let rewritten = rewrite_for_datafusion(sql).unwrap();
         assert!(
-            rewritten.contains("unnest(CAST(string_to_array(i.indkey, ' ') AS BIGINT[]))"),
+            rewritten.contains("unnest(pg_vector_elements(i.indkey))"),
             "{rewritten}"
         );
         assert!(
             rewritten.contains("unnest(range(1, CAST(cardinality("),
             "{rewritten}"
         );
+    }
+
+    /// The JDBC driver's `getPrimaryKeys`, `getIndexInfo`, `getImportedKeys`, `getTypeInfo`
+    /// and `getProcedures` constructs.
+    #[test]
+    fn jdbc_catalog_constructs() {
+        let sql = "SELECT (information_schema._pg_expandarray(i.indkey)).n AS KEY_SEQ, \
+                   information_schema._pg_expandarray(i.indkey) AS KEYS FROM pg_catalog.pg_index i";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(
+            out.contains("get_field(unnest(_pg_expandarray(i.indkey)), 'n') AS KEY_SEQ"),
+            "{out}"
+        );
+        assert!(
+            out.contains("unnest(_pg_expandarray(i.indkey)) AS KEYS"),
+            "{out}"
+        );
+        let sql = "SELECT r.x FROM (SELECT i.indkey AS k FROM pg_catalog.pg_index i) r \
+                   WHERE r.a = (r.KEYS).x AND r.I_INDOPTION[r.p - 1] = 0 AND c.conkey[pos.n] = 1";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(out.contains("r.a = get_field(r.KEYS, 'x')"), "{out}");
+        assert!(
+            out.contains("pg_vector_elements(r.I_INDOPTION)[(r.p - 1) + 1] = 0"),
+            "int2vector subscripts count from 0: {out}"
+        );
+        assert!(
+            out.contains("pg_vector_elements(c.conkey)[pos.n] = 1"),
+            "int2[] subscripts count from 1: {out}"
+        );
+        let sql = "SELECT t.typname FROM pg_catalog.pg_type t WHERE t.typrelid = 0 OR \
+                   (SELECT c.relkind = 'c' FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid)";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(out.contains("(SELECT min(c.relkind = 'c') FROM"), "{out}");
+        let sql =
+            "SELECT typinput = 'pg_catalog.array_in'::regproc AS is_array FROM pg_catalog.pg_type";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(out.contains("typinput = 'array_in' AS is_array"), "{out}");
+        let sql =
+            "SELECT NULL AS PROCEDURE_CAT, NULL, NULL, p.proname, NULL FROM pg_catalog.pg_proc p";
+        let out = rewrite_for_datafusion(sql).unwrap();
+        assert!(
+            out.contains(
+                r#"NULL AS "?column?#2", NULL AS "?column?#3", p.proname, NULL AS "?column?#5""#
+            ),
+            "{out}"
+        );
+        assert_eq!(wire_column_name("?column?#3"), "?column?");
+        assert_eq!(wire_column_name("?column?#x"), "?column?#x");
+        assert_eq!(wire_column_name("procedure_cat"), "procedure_cat");
     }
 }

@@ -4,8 +4,10 @@
 //
 //     java -cp /usr/share/java/postgresql.jar JdbcMetadata.java HOST PORT USER PASSWORD [CALL...]
 //
-// Runs the named calls (all of them when none is named), prints one line per call (the
-// result's columns and row count) and exits 1 at the first call that fails.
+// Runs the named calls (all of them, and a prepared statement over segql's `rfm`, when none is
+// named; `preparedStatement` names that one), prints one line per call (the
+// result's row count and columns as label:type) and exits 1 at the first call that fails.
+// The tests run it against segql and against PostgreSQL and compare the lines.
 import java.sql.*;
 import java.util.*;
 
@@ -39,7 +41,7 @@ public class JdbcMetadata {
                     ResultSetMetaData columns = rs.getMetaData();
                     List<String> names = new ArrayList<>();
                     for (int i = 1; i <= columns.getColumnCount(); i++) {
-                        names.add(columns.getColumnLabel(i));
+                        names.add(columns.getColumnLabel(i) + ":" + columns.getColumnTypeName(i));
                     }
                     int rows = 0;
                     List<String> first = new ArrayList<>();
@@ -55,6 +57,9 @@ public class JdbcMetadata {
                     System.out.println(call.getKey() + " FAILED " + e.getMessage().split("\n")[0]);
                     System.exit(1);
                 }
+            }
+            if (!wanted.isEmpty() && !wanted.contains("preparedStatement")) {
+                return;
             }
             try (PreparedStatement ps = conn.prepareStatement(
                     "SELECT count(*) FROM rfm(sales) WHERE frequency >= ?")) {
