@@ -17,7 +17,7 @@ async fn main() -> datafusion::error::Result<()> {
     let ctx = SessionContext::new().enable_url_table();
     segql::register_all(&ctx)?;
     segql::demo::register_demo_table(&ctx, "sales", 20_000)?;
-    for result in segql::script::run_script(&ctx, &text).await? {
+    for result in segql::script::collect_script(&ctx, &text).await? {
         println!(
             "> {}\n{}",
             result.sql,

@@ -48,7 +48,7 @@ pub fn markdown() -> String {
         out.push('\n');
     }
     for (name, doc) in expression_docs() {
-        let kind = if name == crate::functions::rfm_aggregate::NAME {
+        let kind = if name == crate::functions::rfm::aggregate::NAME {
             "aggregate function"
         } else {
             "scalar function"

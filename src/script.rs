@@ -18,14 +18,15 @@ pub struct StatementResult {
     pub batches: Vec<RecordBatch>,
 }
 
-/// Run every statement of `script` in order, stopping at the first error.
+/// Run every statement of `script` in order and collect each one's result, stopping at the
+/// first error (the shell's `run_script` prints them instead).
 ///
 /// ```sql
 /// -- a script such as sql/segmentation.sql:
 /// CREATE VIEW customers AS SELECT * FROM rfm(sales);
 /// SELECT segment, count(*) FROM customers GROUP BY segment;
 /// ```
-pub async fn run_script(ctx: &SessionContext, script: &str) -> Result<Vec<StatementResult>> {
+pub async fn collect_script(ctx: &SessionContext, script: &str) -> Result<Vec<StatementResult>> {
     let dialect_name = ctx
         .state()
         .config()

@@ -37,7 +37,7 @@ async fn scripts_run_where_the_demo_left_its_models() -> Result<()> {
         segql::register_all(&ctx)?;
         segql::demo::register_demo_table(&ctx, "sales", 20_000)?;
         let text = std::fs::read_to_string(&script)?;
-        let results = segql::script::run_script(&ctx, &text)
+        let results = segql::script::collect_script(&ctx, &text)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
         assert!(!results.is_empty(), "{}", script.display());

@@ -44,7 +44,7 @@ async fn explain_shows_datafusion_operators() -> Result<()> {
         "projection=[InvoiceNo, Quantity, InvoiceDate, UnitPrice, CustomerID]",
         // the lines of an order collapsed to one row before the repartition (rfm_runs),
         // the NULL customers dropped on the way
-        "RfmRunsExec: keys=[CustomerID, __rfm_ts, __rfm_order], sum=__rfm_amount, \
+        "CollapseOrderLinesExec: keys=[CustomerID, __rfm_ts, __rfm_order], sum=__rfm_amount, \
          not_null=[CustomerID]",
     ] {
         assert!(
@@ -178,7 +178,7 @@ async fn every_sql_script_runs_on_the_demo_data() -> Result<()> {
     for script in scripts {
         let ctx = context()?;
         let text = std::fs::read_to_string(&script)?;
-        let results = segql::script::run_script(&ctx, &text).await?;
+        let results = segql::script::collect_script(&ctx, &text).await?;
         assert!(
             !results.is_empty(),
             "{} has no statements",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datafusion::arrow::array::{ArrayRef, Float64Array};
-use segql::functions::assign_segment_udf::score;
+use segql::functions::assign_segment::udf::score;
 use segql::model::train::{FeatureData, TrainOptions, train};
 
 const ROWS: usize = 100_000;

@@ -67,9 +67,9 @@ pub static SPEC: FunctionSpec = FunctionSpec {
 
 /// The `demo_transactions` table function.
 #[derive(Debug, Default)]
-pub struct DemoTransactions;
+pub struct DemoTransactionsFunction;
 
-impl SegqlTableFunction for DemoTransactions {
+impl SegqlTableFunction for DemoTransactionsFunction {
     fn spec(&self) -> &'static FunctionSpec {
         &SPEC
     }

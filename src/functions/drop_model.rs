@@ -22,8 +22,8 @@ use crate::model::ModelStore;
 pub const NAME: &str = "drop_model";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "Removes a model from the model store and returns true; an unknown name is an error listing the saved models.",
         "drop_model(name)",
         "SELECT drop_model('seg');",

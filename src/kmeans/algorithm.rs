@@ -12,7 +12,7 @@ use ndarray::{Array2, ArrayView2};
 use super::errors::KMeansError;
 use super::hartigan::refine;
 use super::hyperparams::KMeansValidParams;
-use super::lloyd::labels;
+use super::lloyd_hamerly::labels;
 use super::monitor::Monitor;
 use super::restarts::{Watch, best_of};
 use super::rows::{Dynamic, Fixed, Rows, Width};

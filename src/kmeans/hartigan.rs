@@ -4,7 +4,7 @@ use ndarray::Array2;
 
 use super::algorithm::KMeansFit;
 use super::errors::KMeansError;
-use super::lloyd::{Bounds, labels, lloyd};
+use super::lloyd_hamerly::{Bounds, labels, lloyd};
 use super::restarts::Watch;
 use super::rows::{Rows, Width};
 

@@ -14,7 +14,7 @@ pub mod algorithm;
 pub mod errors;
 mod hartigan;
 pub mod hyperparams;
-mod lloyd;
+mod lloyd_hamerly;
 pub mod monitor;
 pub mod preprocess;
 mod restarts;

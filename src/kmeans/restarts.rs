@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::errors::KMeansError;
 use super::hyperparams::{Init, KMeansValidParams};
-use super::lloyd::{Bounds, Converged, lloyd};
+use super::lloyd_hamerly::{Bounds, Converged, lloyd};
 use super::monitor::{FitProgress, Monitor};
 use super::rows::{Rows, Width};
 use super::seeding::{kmeans_plus_plus, random_init, sample_rows};

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::functions::fit_observer::{FitObserver, FitStart};
+use crate::functions::kmeans_fit::fit_observer::{FitObserver, FitStart};
 use crate::kmeans::FitProgress;
 
 /// How long a fit runs before its bar appears.

@@ -3,7 +3,7 @@
 //!
 //! `rfm()` groups the transactions by customer once and calls this; before, it needed two
 //! aggregates joined on the key (two different DISTINCT counts) and read its input twice.
-//! The work is done by [`RfmMeasuresGroups`](super::rfm_measures_groups::RfmMeasuresGroups), a
+//! The work is done by [`RfmMeasuresGroups`](super::measures_groups::RfmMeasuresGroups), a
 //! vectorised groups accumulator whose partial states merge across partitions and spill.
 //!
 //! ```sql
@@ -24,7 +24,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use super::rfm_measures_groups::{OrderKind, RfmMeasuresGroups};
+use super::measures_groups::{OrderKind, RfmMeasuresGroups};
 use super::segql_timestamp::TIMESTAMP_US;
 use crate::error::arg_err;
 
@@ -32,8 +32,8 @@ use crate::error::arg_err;
 pub const NAME: &str = "segql_rfm_measures";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "Per-group core of rfm(): a struct {first_purchase, last_purchase, frequency, monetary, purchase_days}. rfm() uses it; the rfm aggregate is the friendlier form.",
         "segql_rfm_measures(time, amount [, order_id])",
         "SELECT \"CustomerID\", segql_rfm_measures(\"InvoiceDate\", \"Quantity\" * \"UnitPrice\", \"InvoiceNo\") FROM sales GROUP BY \"CustomerID\";",

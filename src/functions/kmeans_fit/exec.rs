@@ -28,10 +28,10 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use super::feature_columns::as_f64;
+use super::FitPlan;
 use super::fit_observer::{FitObserver, FitStart};
-use super::kmeans_fit::FitPlan;
 use crate::error::{arg_err, data_err};
+use crate::functions::common::feature_columns::as_f64;
 use crate::kmeans::{CancelOnDrop, Monitor};
 use crate::model::train::train_monitored;
 use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel};
@@ -134,7 +134,7 @@ impl ExecutionPlan for KMeansFitExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = super::only_child(children, NAME, "KMeansFitExec")?;
+        let input = crate::functions::common::only_child(children, NAME, "KMeansFitExec")?;
         Ok(Arc::new(Self::try_new(
             input,
             Arc::clone(&self.plan),

@@ -6,7 +6,7 @@
 //! whole batch at once, which fails under a session memory limit long before the data is large.
 //! [`RfmTotalsExec`] instead keeps its input as the batches it arrived in (counted against the
 //! memory pool), and emits them unchanged with two constant columns appended; the scores are then
-//! computed from ranks ([`super::rfm_ranks`]) and the customer count.
+//! computed from ranks ([`super::ranks`]) and the customer count.
 //!
 //! ```sql
 //! EXPLAIN SELECT * FROM rfm(sales);   -- RfmTotalsExec between the aggregate and the sorts
@@ -35,7 +35,7 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::rfm_single_stage::single_stage;
+use super::single_stage::single_stage;
 use crate::error::arg_err;
 
 const NAME: &str = "rfm";
@@ -199,7 +199,7 @@ impl ExecutionPlan for RfmTotalsExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = super::only_child(children, NAME, "RfmTotalsExec")?;
+        let input = crate::functions::common::only_child(children, NAME, "RfmTotalsExec")?;
         Ok(Arc::new(Self::try_new(
             input,
             self.time_index,

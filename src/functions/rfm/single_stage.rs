@@ -9,7 +9,7 @@
 //! stage builds them again. Here the rows themselves are hash-partitioned by customer and each
 //! partition aggregates its own customers once (`AggregateMode::SinglePartitioned`), with half
 //! the hash table per partition on two cores. Before the repartition,
-//! [`RfmRunsExec`](super::rfm_runs::RfmRunsExec) collapses each order's lines to one row.
+//! [`CollapseOrderLinesExec`](super::collapse_order_lines::CollapseOrderLinesExec) collapses each order's lines to one row.
 //!
 //! ```sql
 //! EXPLAIN SELECT * FROM rfm(sales);  -- AggregateExec: mode=SinglePartitioned over a hash repartition
@@ -28,7 +28,7 @@ use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
-use super::rfm_runs::RfmRunsExec;
+use super::collapse_order_lines::CollapseOrderLinesExec;
 use super::segql_rfm_measures;
 
 /// `plan` with every two-stage `segql_rfm_measures` aggregate (partial, hash repartition,
@@ -85,8 +85,9 @@ fn rewrite(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan
                 Some((below, columns)) => (below, columns),
                 None => (Arc::clone(partial.input()), Vec::new()),
             };
-            Arc::new(RfmRunsExec::try_new(input, run_keys, amount, not_null)?)
-                as Arc<dyn ExecutionPlan>
+            Arc::new(CollapseOrderLinesExec::try_new(
+                input, run_keys, amount, not_null,
+            )?) as Arc<dyn ExecutionPlan>
         }
         None => Arc::clone(partial.input()),
     };
@@ -105,7 +106,7 @@ fn rewrite(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan
     Ok(Some(Arc::new(single)))
 }
 
-/// The columns [`RfmRunsExec`] can collapse the aggregate's input by: the group keys, the time
+/// The columns [`CollapseOrderLinesExec`] can collapse the aggregate's input by: the group keys, the time
 /// and the order id as keys, the amount as the sum. `None` (no collapse) unless every one of
 /// them is a plain input column, an order id is given (without one, frequency counts rows),
 /// the amount is a `DOUBLE` and no FILTER clause is used.

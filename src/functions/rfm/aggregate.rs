@@ -37,8 +37,8 @@ use crate::error::{arg_err, data_err};
 pub const NAME: &str = "rfm";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "RFM of each group, as a struct {recency_days, frequency, monetary, first_purchase, last_purchase} with the definitions of the rfm() table function; partial states merge across partitions.",
         "rfm(time, amount, as_of [, order_id])",
         "SELECT \"CustomerID\", rfm(\"InvoiceDate\", \"Quantity\" * \"UnitPrice\", DATE '2011-12-10', \"InvoiceNo\") AS r FROM sales GROUP BY \"CustomerID\";",

@@ -27,8 +27,8 @@ use crate::rfm::segments::{SEGMENT_RULES, segment_for};
 pub const NAME: &str = "segql_rfm_segment";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "The R/F map segment (Champions, Loyal Customers, ..., Hibernating) of a recency and a frequency score out of `bins`, rescaled onto 1–5 as ceil(score · 5 / bins); NULL when a score is NULL or outside 1..bins. rfm() names its segment column with it.",
         "segql_rfm_segment(r_score, f_score, bins)",
         "SELECT segql_rfm_segment(r_score, f_score, 5) FROM rfm(sales);",
@@ -103,7 +103,7 @@ impl ScalarUDFImpl for SegqlRfmSegment {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        super::three_integers(NAME, ["r_score", "f_score", "bins"], arg_types)
+        crate::functions::common::three_integers(NAME, ["r_score", "f_score", "bins"], arg_types)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -126,7 +126,7 @@ impl ScalarUDFImpl for SegqlRfmSegment {
             }
             out.append_option(segment(r.value(i), f.value(i), b));
         }
-        super::shaped_like_args(&args.args, Arc::new(out.finish()))
+        crate::functions::common::shaped_like_args(&args.args, Arc::new(out.finish()))
     }
 }
 

@@ -10,6 +10,8 @@
 //! SELECT CustomerID, segment, distance FROM assign_segment('seg', 'new_customers.parquet');
 //! ```
 
+pub mod udf;
+
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
@@ -18,11 +20,11 @@ use datafusion::functions::core::expr_fn::get_field;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col, lit, when};
 
-use super::assign_segment_udf::snapshot_udf;
-use super::feature_columns::find_feature;
 use crate::error::arg_err;
+use crate::functions::common::feature_columns::find_feature;
 use crate::model::ModelStore;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
+use udf::snapshot_udf;
 
 const NAME: &str = "assign_segment";
 const ASSIGNMENT: &str = "__segql_assignment";

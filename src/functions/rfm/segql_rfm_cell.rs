@@ -23,8 +23,8 @@ use datafusion::logical_expr::{
 pub const NAME: &str = "segql_rfm_cell";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "The RFM cell: the recency, frequency and monetary scores written one after the other, e.g. '545'; NULL when a score is NULL. rfm() fills its rfm_cell column with it.",
         "segql_rfm_cell(r_score, f_score, m_score)",
         "SELECT segql_rfm_cell(r_score, f_score, m_score), count(*) FROM rfm(sales) GROUP BY 1;",
@@ -70,7 +70,7 @@ impl ScalarUDFImpl for SegqlRfmCell {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        super::three_integers(NAME, ["r_score", "f_score", "m_score"], arg_types)
+        crate::functions::common::three_integers(NAME, ["r_score", "f_score", "m_score"], arg_types)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -96,7 +96,7 @@ impl ScalarUDFImpl for SegqlRfmCell {
                 out.append_value("");
             }
         }
-        super::shaped_like_args(&args.args, Arc::new(out.finish()))
+        crate::functions::common::shaped_like_args(&args.args, Arc::new(out.finish()))
     }
 }
 

@@ -4,7 +4,7 @@
 //! customer, the time and the order id, and differ only in the amount. `segql_rfm_measures`
 //! gets the same answer from one row carrying the lines' summed amount: first and last
 //! purchase, distinct order ids and purchase days depend only on the shared columns, and the
-//! amounts are added up either way. [`RfmRunsExec`] sits between the scan and the hash
+//! amounts are added up either way. [`CollapseOrderLinesExec`] sits between the scan and the hash
 //! repartition and replaces each run of consecutive rows equal in those columns with such a
 //! row, so the repartition, the group lookup and the accumulator each handle an order once
 //! instead of once per line.
@@ -14,7 +14,7 @@
 //! save less than a tenth of its rows is forwarded as it is).
 //!
 //! ```sql
-//! EXPLAIN ANALYZE SELECT * FROM rfm(sales);  -- RfmRunsExec: output_rows = the orders
+//! EXPLAIN ANALYZE SELECT * FROM rfm(sales);  -- CollapseOrderLinesExec: output_rows = the orders
 //! ```
 
 use std::fmt;
@@ -49,10 +49,10 @@ const WORTH_IT: f64 = 0.9;
 /// the `amount` column (`DOUBLE`) summed over the run (NULL amounts count as nothing).
 ///
 /// ```sql
-/// SELECT * FROM rfm(sales);  -- planned with RfmRunsExec under the aggregate
+/// SELECT * FROM rfm(sales);  -- planned with CollapseOrderLinesExec under the aggregate
 /// ```
 #[derive(Debug)]
-pub struct RfmRunsExec {
+pub struct CollapseOrderLinesExec {
     input: Arc<dyn ExecutionPlan>,
     keys: Vec<usize>,
     amount: usize,
@@ -61,7 +61,7 @@ pub struct RfmRunsExec {
     metrics: ExecutionPlanMetricsSet,
 }
 
-impl RfmRunsExec {
+impl CollapseOrderLinesExec {
     /// The operator over `input`; `keys` and `amount` are column indices of its schema, and
     /// `amount` must be a `DOUBLE` column that is not a key. Rows with a NULL in any of the
     /// `not_null` columns are dropped (the `IS NOT NULL` filter the operator replaces).
@@ -80,7 +80,7 @@ impl RfmRunsExec {
         {
             return Err(arg_err(
                 NAME,
-                "internal: RfmRunsExec needs key columns and a separate DOUBLE amount column",
+                "internal: CollapseOrderLinesExec needs key columns and a separate DOUBLE amount column",
             ));
         }
         let properties = Arc::new(PlanProperties::new(
@@ -100,7 +100,7 @@ impl RfmRunsExec {
     }
 }
 
-impl DisplayAs for RfmRunsExec {
+impl DisplayAs for CollapseOrderLinesExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let schema = self.input.schema();
         let keys: Vec<&str> = self
@@ -117,11 +117,15 @@ impl DisplayAs for RfmRunsExec {
         match t {
             DisplayFormatType::TreeRender => write!(f, "keys={}", keys.join(", ")),
             _ if not_null.is_empty() => {
-                write!(f, "RfmRunsExec: keys=[{}], sum={amount}", keys.join(", "))
+                write!(
+                    f,
+                    "CollapseOrderLinesExec: keys=[{}], sum={amount}",
+                    keys.join(", ")
+                )
             }
             _ => write!(
                 f,
-                "RfmRunsExec: keys=[{}], sum={amount}, not_null=[{}]",
+                "CollapseOrderLinesExec: keys=[{}], sum={amount}, not_null=[{}]",
                 keys.join(", "),
                 not_null.join(", ")
             ),
@@ -129,9 +133,9 @@ impl DisplayAs for RfmRunsExec {
     }
 }
 
-impl ExecutionPlan for RfmRunsExec {
+impl ExecutionPlan for CollapseOrderLinesExec {
     fn name(&self) -> &str {
-        "RfmRunsExec"
+        "CollapseOrderLinesExec"
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
@@ -157,7 +161,7 @@ impl ExecutionPlan for RfmRunsExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = super::only_child(children, NAME, "RfmRunsExec")?;
+        let input = crate::functions::common::only_child(children, NAME, "CollapseOrderLinesExec")?;
         Ok(Arc::new(Self::try_new(
             input,
             self.keys.clone(),
@@ -572,9 +576,9 @@ mod tests {
         use datafusion::physical_plan::empty::EmptyExec;
         let input = batch(vec![], vec![], vec![], vec![]);
         let scan = Arc::new(EmptyExec::new(input.schema()));
-        assert!(RfmRunsExec::try_new(scan.clone(), vec![0, 1], 3, vec![]).is_err());
-        assert!(RfmRunsExec::try_new(scan.clone(), vec![0, 2], 2, vec![]).is_err());
-        assert!(RfmRunsExec::try_new(scan.clone(), vec![0, 1, 3], 2, vec![9]).is_err());
-        assert!(RfmRunsExec::try_new(scan, vec![0, 1, 3], 2, vec![0]).is_ok());
+        assert!(CollapseOrderLinesExec::try_new(scan.clone(), vec![0, 1], 3, vec![]).is_err());
+        assert!(CollapseOrderLinesExec::try_new(scan.clone(), vec![0, 2], 2, vec![]).is_err());
+        assert!(CollapseOrderLinesExec::try_new(scan.clone(), vec![0, 1, 3], 2, vec![9]).is_err());
+        assert!(CollapseOrderLinesExec::try_new(scan, vec![0, 1, 3], 2, vec![0]).is_ok());
     }
 }

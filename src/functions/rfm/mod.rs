@@ -3,9 +3,9 @@
 //!
 //! The function builds an ordinary DataFusion plan (projection → filter → aggregate → totals →
 //! ranks → scores), so filters and projections are pushed into the scan and `EXPLAIN` shows
-//! every operator. Three operators are segql's own: [`super::rfm_runs`] collapses each order's
-//! lines to one row before the aggregate, [`super::rfm_totals`] appends the latest purchase and
-//! the customer count, and [`super::rfm_ranks`] ranks the customers by recency, frequency and
+//! every operator. Three operators are segql's own: [`collapse_order_lines`] collapses each order's
+//! lines to one row before the aggregate, [`totals`] appends the latest purchase and
+//! the customer count, and [`ranks`] ranks the customers by recency, frequency and
 //! monetary side by side (only the rankings the query reads), in place of three window
 //! operators each behind its own single-partition sort.
 //!
@@ -14,6 +14,18 @@
 //! SELECT * FROM rfm('sales.parquet', as_of => '2011-12-10', returns => 'exclude');
 //! SELECT * FROM rfm(orders, customer => 'email', amount => 'qty * price * (1 - discount)');
 //! ```
+
+pub mod aggregate;
+pub mod collapse_order_lines;
+pub mod measures_groups;
+pub mod ranks;
+pub mod segql_check_finite;
+pub mod segql_rfm_cell;
+pub mod segql_rfm_measures;
+pub mod segql_rfm_segment;
+pub mod segql_timestamp;
+pub mod single_stage;
+pub mod totals;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
@@ -24,12 +36,9 @@ use datafusion::logical_expr::{
     Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, col, ident, lit, when,
 };
 
-use super::rfm_ranks::Ranking;
-use super::segql_timestamp::MICROS_PER_DAY;
-use super::{
-    rfm_ranks, rfm_totals, segql_check_finite, segql_rfm_cell, segql_rfm_measures,
-    segql_rfm_segment, segql_timestamp,
-};
+use ranks::Ranking;
+use segql_timestamp::MICROS_PER_DAY;
+
 use crate::error::arg_err;
 use crate::planner::option_expr::{plan_option_expr, quote_ident};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
@@ -162,9 +171,9 @@ pub static SPEC: FunctionSpec = FunctionSpec {
 
 /// The `rfm()` table function.
 #[derive(Debug, Default)]
-pub struct Rfm;
+pub struct RfmFunction;
 
-impl SegqlTableFunction for Rfm {
+impl SegqlTableFunction for RfmFunction {
     fn spec(&self) -> &'static FunctionSpec {
         &SPEC
     }
@@ -440,10 +449,10 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
 
     // 3. The totals over all customers: the latest purchase (the default snapshot is one day
     // after it) and the customer count (the n of the scores).
-    let with_totals = rfm_totals::with_totals(per_customer.build()?, "last_purchase")?;
+    let with_totals = totals::with_totals(per_customer.build()?, "last_purchase")?;
     let as_of_us = match options.as_of_us {
         Some(us) => lit(us),
-        None => col(rfm_totals::LATEST) + lit(MICROS_PER_DAY),
+        None => col(totals::LATEST) + lit(MICROS_PER_DAY),
     };
 
     // 4. The measures.
@@ -472,7 +481,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         (monetary.clone() / cast(col("frequency"), DataType::Float64)).alias("avg_order_value"),
         ((last_us - first_us) / lit(MICROS_PER_DAY)).alias("tenure_days"),
         periodicity.alias("periodicity_days"),
-        col(rfm_totals::CUSTOMERS),
+        col(totals::CUSTOMERS),
     ])?;
 
     // 5. Scores from each customer's rank among all customers: by default SQL's rank() over
@@ -493,7 +502,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
             peers_share: options.ties_share,
         }
     };
-    let ranked = rfm_ranks::with_ranks(
+    let ranked = ranks::with_ranks(
         measures.build()?,
         vec![
             ranking(r_name, col("recency_days").sort(false, false)),
@@ -503,7 +512,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     )?;
 
     let score = |name: &str| {
-        let customers = col(rfm_totals::CUSTOMERS);
+        let customers = col(totals::CUSTOMERS);
         if options.ties_share {
             Ok(share_worse(col(name), customers, options.bins))
         } else {

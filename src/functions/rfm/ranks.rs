@@ -48,7 +48,7 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::rfm_totals::held_bytes;
+use super::totals::held_bytes;
 use crate::error::arg_err;
 
 const NAME: &str = "rfm";
@@ -290,7 +290,7 @@ impl ExecutionPlan for RfmRanksExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = super::only_child(children, NAME, "RfmRanksExec")?;
+        let input = crate::functions::common::only_child(children, NAME, "RfmRanksExec")?;
         Ok(Arc::new(Self::try_new(
             input,
             self.orderings.clone(),

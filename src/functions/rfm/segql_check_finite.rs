@@ -24,8 +24,8 @@ use crate::error::{arg_err, data_err};
 pub const NAME: &str = "segql_check_finite";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "Returns its argument, failing on NaN or infinity with an error naming the label. rfm() uses it on amounts.",
         "segql_check_finite(value, label)",
         "SELECT segql_check_finite(\"UnitPrice\" * \"Quantity\", 'amount') FROM sales;",

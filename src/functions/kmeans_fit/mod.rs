@@ -2,13 +2,16 @@
 //! one row per segment.
 //!
 //! The input stays an ordinary DataFusion plan; the fit is one operator on top of it
-//! ([`super::kmeans_fit_exec::KMeansFitExec`]), so `EXPLAIN` shows the whole pipeline.
+//! ([`exec::KMeansFitExec`]), so `EXPLAIN` shows the whole pipeline.
 //!
 //! ```sql
 //! SELECT * FROM kmeans_fit(rfm(sales), 4, seed => 1);
 //! SELECT * FROM kmeans_fit(rfm(sales), k => 5, transform => 'log', model => 'seg');
 //! SELECT * FROM kmeans_fit((SELECT age, income FROM people), 3, features => 'age, income');
 //! ```
+
+pub mod exec;
+pub mod fit_observer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,14 +25,16 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::feature_columns::{RFM_FEATURES, find_feature, is_numeric, looks_like_key};
-use super::kmeans_fit_exec::KMeansFitExec;
 use crate::error::arg_err;
+use crate::functions::common::feature_columns::{
+    RFM_FEATURES, find_feature, is_numeric, looks_like_key,
+};
 use crate::kmeans::Init;
 use crate::kmeans::preprocess::TransformKind;
 use crate::model::store::check_name;
 use crate::model::{ModelStore, NullPolicy, TrainOptions};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
+use exec::KMeansFitExec;
 
 const NAME: &str = "kmeans_fit";
 
@@ -340,7 +345,7 @@ fn default_features(schema: &datafusion::common::DFSchema) -> Result<Vec<String>
                 "the input has no numeric columns to use as features (columns: {}); \
                  convert some to numbers in a subquery first, as in \
                  (SELECT CAST(<column> AS DOUBLE) AS <column> FROM <table>)",
-                super::feature_columns::column_list(schema)
+                crate::functions::common::feature_columns::column_list(schema)
             ),
         ));
     }

@@ -28,8 +28,8 @@ use crate::rfm::time_formats::guess_format;
 pub const NAME: &str = "segql_timestamp";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "Reads dates, timestamps (any unit or zone) and ISO-8601 text as UTC microsecond timestamps; other text is an error that shows how to pass a format. rfm() uses it.",
         "segql_timestamp(value [, label])",
         "SELECT segql_timestamp('2011-12-09 12:50:00');",

@@ -18,16 +18,16 @@ use datafusion::logical_expr::{
     ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::feature_columns::as_f64;
 use crate::error::{arg_err, data_err};
+use crate::functions::common::feature_columns::as_f64;
 use crate::model::{ModelStore, SegmentModel};
 
 /// The function's SQL name.
 pub const NAME: &str = "assign_segment";
 
 /// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: super::LazyDoc = super::LazyDoc::new(|| {
-    super::documentation(
+pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
+    crate::functions::common::documentation(
         "The segment id (INT) of one row under a saved model: the model's transforms and scaling are applied to the features, given in the model's feature order, then the nearest centroid is taken. NULL when a feature is NULL. Scoring the training data reproduces the fit's segments.",
         "assign_segment(model, feature_1, ..., feature_n)",
         "SELECT \"CustomerID\" FROM rfm(sales) WHERE assign_segment('seg', recency_days, frequency, monetary) = 0;",
