@@ -1,0 +1,16 @@
+//! segql's integration tests, as one test binary (one link instead of eleven, which matters on
+//! two cores; DataFusion's `core_integration` does the same). Each module is one area, run
+//! with `cargo test --test integration MODULE`. Three keep their own binaries: the
+//! sqllogictest specs (`tests/slt/`, their own harness), the server tests (`tests/server.rs`,
+//! their own client tools) and `tests/demo_then_scripts.rs` (it changes the working directory).
+
+mod cli;
+mod hints;
+mod kmeans_library;
+mod kmeans_reference;
+mod library;
+mod object_stores;
+mod readme;
+mod rfm_memory_limit;
+mod rfm_reference;
+mod shell_pty;
