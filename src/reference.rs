@@ -47,25 +47,42 @@ pub fn markdown() -> String {
         }
         out.push('\n');
     }
-    for (name, doc) in expression_docs() {
-        let kind = if name == crate::functions::rfm::aggregate::NAME {
-            "aggregate function"
-        } else {
-            "scalar function"
-        };
-        let _ = writeln!(out, "### `{}` — {kind}\n", doc.syntax_example);
-        let _ = writeln!(out, "{}\n", doc.description);
-        if let Some(example) = &doc.sql_example {
-            let _ = writeln!(out, "{example}\n");
-        }
-        write_arguments(
-            &mut out,
-            doc,
-            "| argument | meaning |\n|---|---|",
-            |n, d| format!("| `{n}` | {} |", escape(d)),
-        );
+    // The user functions first, then the building blocks rfm() is made of (segql_*), which a
+    // query may also call on its own.
+    let (helpers, functions): (Vec<_>, Vec<_>) = expression_docs()
+        .into_iter()
+        .partition(|(name, _)| name.starts_with("segql_"));
+    for (name, doc) in functions {
+        write_expression(&mut out, "###", name, doc);
+    }
+    let _ = writeln!(
+        out,
+        "### Building blocks\n\nThe functions `rfm()` is planned from, callable on their own.\n"
+    );
+    for (name, doc) in helpers {
+        write_expression(&mut out, "####", name, doc);
     }
     out
+}
+
+/// One scalar or aggregate function's entry, under a heading of `level`.
+fn write_expression(out: &mut String, level: &str, name: &str, doc: &Documentation) {
+    let aggregate = crate::functions::aggregate_functions()
+        .iter()
+        .any(|f| f.name() == name);
+    let kind = if aggregate {
+        "aggregate function"
+    } else {
+        "scalar function"
+    };
+    let _ = writeln!(out, "{level} `{}` — {kind}\n", doc.syntax_example);
+    let _ = writeln!(out, "{}\n", doc.description);
+    if let Some(example) = &doc.sql_example {
+        let _ = writeln!(out, "{example}\n");
+    }
+    write_arguments(out, doc, "| argument | meaning |\n|---|---|", |n, d| {
+        format!("| `{n}` | {} |", escape(d))
+    });
 }
 
 fn write_arguments(

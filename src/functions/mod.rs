@@ -1,8 +1,40 @@
-//! The SQL layer: one file per SQL function, named after it.
+//! The SQL layer: a file or folder per SQL name; a helper lives in the folder of the function
+//! that owns it.
 //!
 //! Table functions implement [`crate::planner::SegqlTableFunction`] and are planned by the
 //! relation planner; scalar and aggregate functions are ordinary DataFusion UDFs. Functions
-//! that use models share one [`ModelStore`].
+//! that use models share one [`ModelStore`]. Plumbing more than one function uses is in
+//! [`common`]; the algorithms themselves (no Arrow, no DataFusion) are in `crate::rfm`,
+//! `crate::kmeans` and `crate::model`.
+//!
+//! | SQL function | kind | code | spec | reference |
+//! |---|---|---|---|---|
+//! | `rfm` | table | `rfm/mod.rs` (+ `collapse_order_lines.rs`, `totals.rs`, `ranks.rs`, `single_stage.rs`, `measures_groups.rs`) | `tests/slt/rfm/` | README "rfm(transactions ...)" |
+//! | `rfm` | aggregate | `rfm/aggregate.rs` | `tests/slt/rfm/aggregate.slt` | README "rfm(time, amount, as_of ...)" |
+//! | `segql_rfm_measures` | aggregate, helper of `rfm` | `rfm/segql_rfm_measures.rs` | `tests/slt/rfm/segql_rfm_measures.slt` | README |
+//! | `segql_timestamp` | scalar, helper of `rfm` | `rfm/segql_timestamp.rs` | `tests/slt/rfm/segql_timestamp.slt` | README |
+//! | `segql_check_finite` | scalar, helper of `rfm` | `rfm/segql_check_finite.rs` | `tests/slt/rfm/segql_check_finite.slt` | README |
+//! | `segql_rfm_segment` | scalar, helper of `rfm` | `rfm/segql_rfm_segment.rs` | `tests/slt/rfm/segql_rfm_segment.slt` | README |
+//! | `segql_rfm_cell` | scalar, helper of `rfm` | `rfm/segql_rfm_cell.rs` | `tests/slt/rfm/segql_rfm_cell.slt` | README |
+//! | `kmeans_fit` | table | `kmeans_fit/mod.rs` (+ `exec.rs`, `fit_observer.rs`) | `tests/slt/kmeans_fit/` | README "kmeans_fit(input, k ...)" |
+//! | `assign_segment` | table | `assign_segment/mod.rs` | `tests/slt/assign_segment.slt` | README "assign_segment(model, input)" |
+//! | `assign_segment` | scalar | `assign_segment/udf.rs` | `tests/slt/assign_segment.slt` | README "assign_segment(model, feature_1, ...)" |
+//! | `segql_models` | table | `segql_models.rs` | `tests/slt/segql_models.slt` | README "segql_models()" |
+//! | `drop_model` | scalar | `drop_model.rs` | `tests/slt/drop_model.slt` | README "drop_model(name)" |
+//! | `demo_transactions` | table | `demo_transactions.rs` | `tests/slt/demo_transactions.slt` | README "demo_transactions(...)" |
+//!
+//! Adding a function:
+//! 1. its algorithm, if it has one, in plain Rust under `src/` (tested there on plain data);
+//! 2. `src/functions/<name>.rs`, or `src/functions/<name>/mod.rs` when it owns helpers or
+//!    operators (they go in that folder); table functions declare a [`crate::planner::FunctionSpec`],
+//!    scalar and aggregate functions a `NAME` and a `DOC`;
+//! 3. list it in [`table_functions`] and [`table_function_specs`], or [`scalar_functions`] /
+//!    [`aggregate_functions`] and [`expression_docs`] (this registers it, documents it in the
+//!    shell's `\h` and the README reference, and lists it in `segql serve`'s `pg_proc`);
+//! 4. its spec in `tests/slt/<name>.slt` (or `tests/slt/<owner>/<name>.slt` for a helper):
+//!    results computed by hand or by a named reference first, its error cases after them;
+//! 5. a row in the table above, and README's reference regenerated with
+//!    `SEGQL_BLESS=1 cargo test --test integration readme`.
 
 pub mod assign_segment;
 pub mod common;

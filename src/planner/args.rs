@@ -83,33 +83,31 @@ pub struct FunctionSpec {
 }
 
 impl FunctionSpec {
-    /// The call signature, e.g. `rfm(transactions [, customer => ...])`.
+    /// The call signature, e.g. `rfm(transactions [, option => value ...])`; the options are
+    /// listed in the function's argument table.
     pub fn signature(&self) -> String {
         let mut out = format!("{}(", self.name);
         let mut first = true;
         let mut optional_open = 0;
-        for p in self.params {
+        for p in self.params.iter().filter(|p| p.positional) {
             let sep = if first { "" } else { ", " };
             first = false;
-            let shown = if p.positional {
-                p.name.to_string()
-            } else {
-                format!("{} => ...", p.name)
-            };
             if p.required {
-                let _ = write!(out, "{sep}{shown}");
+                let _ = write!(out, "{sep}{}", p.name);
             } else {
-                let _ = write!(
-                    out,
-                    "{}[{sep}{shown}",
-                    if sep.is_empty() { "" } else { " " }
-                );
+                let space = if sep.is_empty() { "" } else { " " };
+                let _ = write!(out, "{space}[{sep}{}", p.name);
                 optional_open += 1;
             }
         }
+        if self.params.iter().any(|p| !p.positional) {
+            let space = if first { "" } else { " " };
+            let sep = if first { "" } else { ", " };
+            let _ = write!(out, "{space}[{sep}option => value ...]");
+        }
         out.push_str(&"]".repeat(optional_open));
         out.push(')');
-        out.replace("( [", "([")
+        out
     }
 
     fn accepted_names(&self) -> String {
@@ -493,6 +491,9 @@ mod tests {
 
     #[test]
     fn signature_shows_positional_and_named_parameters() {
-        assert_eq!(SPEC.signature(), "demo(input [, k [, seed => ...]])");
+        assert_eq!(
+            SPEC.signature(),
+            "demo(input [, k [, option => value ...]])"
+        );
     }
 }

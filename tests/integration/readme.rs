@@ -22,7 +22,7 @@ fn the_readme_reference_is_generated_from_the_functions() {
     }
     assert!(
         readme[start..end] == generated,
-        "README.md's reference is out of date: run SEGQL_BLESS=1 cargo test --test readme"
+        "README.md's reference is out of date: run SEGQL_BLESS=1 cargo test --test integration readme"
     );
     // and the README starts with the two commands
     assert!(readme.contains("cargo run --release -- demo"));
