@@ -5,7 +5,6 @@
 //! SELECT drop_model('seg');
 //! ```
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
@@ -16,49 +15,30 @@ use datafusion::logical_expr::{
 };
 
 use crate::error::{arg_err, data_err};
+use crate::functions::common::by_address::ByAddress;
+use crate::functions::common::{LazyDoc, markdown_doc};
 use crate::model::ModelStore;
 
 /// The function's SQL name.
 pub const NAME: &str = "drop_model";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "Removes a model from the model store and returns true; an unknown name is an error listing the saved models.",
-        "drop_model(name)",
-        "SELECT drop_model('seg');",
-        &[("name", "the model name, a string literal")],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `drop_model.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("drop_model.md")));
 
 /// The UDF, removing models from `store`.
 pub fn udf(store: Arc<dyn ModelStore>) -> Arc<ScalarUDF> {
     Arc::new(ScalarUDF::from(DropModel {
-        store,
+        store: ByAddress(store),
         // Volatile: never evaluated while planning, only when the query runs.
         signature: Signature::exact(vec![DataType::Utf8], Volatility::Volatile),
     }))
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct DropModel {
-    store: Arc<dyn ModelStore>,
+    store: ByAddress<dyn ModelStore>,
     signature: Signature,
-}
-
-impl PartialEq for DropModel {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.store, &other.store)
-    }
-}
-
-impl Eq for DropModel {}
-
-impl Hash for DropModel {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        NAME.hash(state);
-        (Arc::as_ptr(&self.store) as *const () as usize).hash(state);
-    }
 }
 
 impl ScalarUDFImpl for DropModel {

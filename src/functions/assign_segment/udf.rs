@@ -7,7 +7,6 @@
 //! SELECT count(*) FROM rfm(sales) WHERE assign_segment('seg', recency_days, frequency, monetary) = 0;
 //! ```
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, Float64Builder, Int32Builder, StructArray};
@@ -19,27 +18,17 @@ use datafusion::logical_expr::{
 };
 
 use crate::error::{arg_err, data_err};
+use crate::functions::common::by_address::ByAddress;
 use crate::functions::common::feature_columns::as_f64;
+use crate::functions::common::{LazyDoc, markdown_doc};
 use crate::model::{ModelStore, SegmentModel};
 
 /// The function's SQL name.
 pub const NAME: &str = "assign_segment";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "The segment id (INT) of one row under a saved model: the model's transforms and scaling are applied to the features, given in the model's feature order, then the nearest centroid is taken. NULL when a feature is NULL. Scoring the training data reproduces the fit's segments.",
-        "assign_segment(model, feature_1, ..., feature_n)",
-        "SELECT \"CustomerID\" FROM rfm(sales) WHERE assign_segment('seg', recency_days, frequency, monetary) = 0;",
-        &[
-            ("model", "the model name, a string literal"),
-            (
-                "feature_i",
-                "numeric expressions, as many as the model has features",
-            ),
-        ],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `udf.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("udf.md")));
 
 /// Segment ids and distances for rows of raw feature columns (in the model's feature order).
 /// A row with a NULL feature gets NULLs; a NaN or infinite value is an error naming the feature.
@@ -85,30 +74,15 @@ pub fn score(
 /// The registered scalar UDF, reading models from `store`.
 pub fn udf(store: Arc<dyn ModelStore>) -> Arc<ScalarUDF> {
     Arc::new(ScalarUDF::from(AssignSegment {
-        store,
+        store: ByAddress(store),
         signature: Signature::user_defined(Volatility::Stable),
     }))
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct AssignSegment {
-    store: Arc<dyn ModelStore>,
+    store: ByAddress<dyn ModelStore>,
     signature: Signature,
-}
-
-impl PartialEq for AssignSegment {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.store, &other.store)
-    }
-}
-
-impl Eq for AssignSegment {}
-
-impl Hash for AssignSegment {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        NAME.hash(state);
-        (Arc::as_ptr(&self.store) as *const () as usize).hash(state);
-    }
 }
 
 /// Text and numeric argument types: the model name, then features as `DOUBLE`.
@@ -248,30 +222,15 @@ impl ScalarUDFImpl for AssignSegment {
 /// `{segment, distance}` per row.
 pub fn snapshot_udf(model: Arc<SegmentModel>) -> ScalarUDF {
     ScalarUDF::from(Snapshot {
-        model,
+        model: ByAddress(model),
         signature: Signature::user_defined(Volatility::Immutable),
     })
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct Snapshot {
-    model: Arc<SegmentModel>,
+    model: ByAddress<SegmentModel>,
     signature: Signature,
-}
-
-impl PartialEq for Snapshot {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.model, &other.model)
-    }
-}
-
-impl Eq for Snapshot {}
-
-impl Hash for Snapshot {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.model.name.hash(state);
-        (Arc::as_ptr(&self.model) as usize).hash(state);
-    }
 }
 
 fn snapshot_fields() -> Fields {

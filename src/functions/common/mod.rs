@@ -2,7 +2,54 @@
 //! segql's operators, argument checks and result shaping of scalar functions, and the feature
 //! columns K-Means and scoring read.
 
+/// The `ExecutionPlan` methods every one-input segql operator writes the same way: its `name`,
+/// its `properties` and `input` fields as properties and only child, no expressions of its
+/// own, and `with_new_children` rebuilding it over the one new child with its `with_input`
+/// (any other number of children is an error naming `function`).
+macro_rules! one_input_operator {
+    ($name:literal, $function:expr) => {
+        fn name(&self) -> &str {
+            $name
+        }
+
+        fn properties(&self) -> &::std::sync::Arc<::datafusion::physical_plan::PlanProperties> {
+            &self.properties
+        }
+
+        fn children(
+            &self,
+        ) -> Vec<&::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>> {
+            vec![&self.input]
+        }
+
+        fn apply_expressions(
+            &self,
+            _f: &mut dyn FnMut(
+                &::std::sync::Arc<dyn ::datafusion::physical_expr::PhysicalExpr>,
+            ) -> ::datafusion::common::Result<
+                ::datafusion::common::tree_node::TreeNodeRecursion,
+            >,
+        ) -> ::datafusion::common::Result<::datafusion::common::tree_node::TreeNodeRecursion> {
+            Ok(::datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        }
+
+        fn with_new_children(
+            self: ::std::sync::Arc<Self>,
+            children: Vec<::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>>,
+        ) -> ::datafusion::common::Result<
+            ::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>,
+        > {
+            let input = $crate::functions::common::only_child(children, $function, $name)?;
+            Ok(::std::sync::Arc::new(self.with_input(input)?))
+        }
+    };
+}
+pub(crate) use one_input_operator;
+
+pub(crate) mod by_address;
 pub mod feature_columns;
+pub(crate) mod over_input;
+pub(crate) mod scalar;
 
 use std::sync::{Arc, LazyLock};
 
@@ -18,20 +65,50 @@ pub const DOC_SECTION: DocSection = DocSection {
 /// A scalar or aggregate function's documentation, built once.
 pub(crate) type LazyDoc = LazyLock<Documentation>;
 
-/// Documentation in segql's section: what the function does, its syntax, an example and its
-/// arguments.
-pub(crate) fn documentation(
-    description: &str,
-    syntax: &str,
-    example: &str,
-    arguments: &[(&str, &str)],
-) -> Documentation {
-    let mut builder = Documentation::builder(DOC_SECTION, description, syntax)
-        .with_sql_example(format!("```sql\n{example}\n```"));
-    for (name, doc) in arguments {
-        builder = builder.with_argument(*name, *doc);
+/// Documentation in segql's section, read from a function's Markdown page (the `.md` file
+/// beside its code): the signature on the first line, the description, one ```` ```sql ````
+/// example, then one `` - `argument`: meaning `` line per argument.
+///
+/// ```text
+/// drop_model(name)
+///
+/// Removes a model from the model store and returns true; ...
+///
+/// ```sql
+/// SELECT drop_model('seg');
+/// ```
+///
+/// - `name`: the model name, a string literal
+/// ```
+pub(crate) fn markdown_doc(page: &str) -> Documentation {
+    let mut lines = page.lines();
+    let syntax = lines.next().unwrap_or_default().trim();
+    let mut description = Vec::new();
+    let mut example = Vec::new();
+    let mut in_example = false;
+    let mut arguments = Vec::new();
+    for line in lines {
+        match (in_example, line.trim_end()) {
+            (false, "```sql") => in_example = true,
+            (true, "```") => in_example = false,
+            (true, code) => example.push(code),
+            (false, item) if item.starts_with("- `") => {
+                if let Some((name, meaning)) = item[3..].split_once("`: ") {
+                    arguments.push((name, meaning));
+                }
+            }
+            (false, "") => {}
+            (false, text) if example.is_empty() => description.push(text),
+            (false, _) => {}
+        }
     }
-    builder.build()
+    let description = description.join(" ");
+    let mut doc = Documentation::builder(DOC_SECTION, description, syntax)
+        .with_sql_example(format!("```sql\n{}\n```", example.join("\n")));
+    for (name, meaning) in arguments {
+        doc = doc.with_argument(name, meaning);
+    }
+    doc.build()
 }
 
 /// The one input of a single-input operator rebuilt by `with_new_children`; an error naming
@@ -101,4 +178,50 @@ pub(crate) fn shaped_like_args(
             ColumnarValue::Array(result)
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_markdown_page_gives_a_whole_documentation() {
+        for (name, doc) in crate::functions::expression_docs() {
+            assert!(doc.syntax_example.starts_with(name), "{name}: {doc:?}");
+            assert!(doc.description.len() > 20, "{name}: {doc:?}");
+            let example = doc.sql_example.as_deref().unwrap_or_default();
+            assert!(
+                example.starts_with("```sql\nSELECT") && example.ends_with(";\n```"),
+                "{name}: {example}"
+            );
+            let arguments = doc.arguments.as_deref().unwrap_or_default();
+            assert!(
+                !arguments.is_empty()
+                    && arguments
+                        .iter()
+                        .all(|(n, m)| !n.is_empty() && !m.is_empty()),
+                "{name}: {arguments:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_reads_into_its_parts() {
+        let doc = markdown_doc(
+            "f(a, b)\n\nDoes f,\nin two lines.\n\n```sql\nSELECT f(1, 2);\n```\n\n- `a`: the first\n- `b`: the second: with a colon\n",
+        );
+        assert_eq!(doc.syntax_example, "f(a, b)");
+        assert_eq!(doc.description, "Does f, in two lines.");
+        assert_eq!(
+            doc.sql_example.as_deref(),
+            Some("```sql\nSELECT f(1, 2);\n```")
+        );
+        assert_eq!(
+            doc.arguments,
+            Some(vec![
+                ("a".to_string(), "the first".to_string()),
+                ("b".to_string(), "the second: with a colon".to_string())
+            ])
+        );
+    }
 }

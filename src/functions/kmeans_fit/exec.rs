@@ -16,9 +16,8 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -32,6 +31,7 @@ use super::FitPlan;
 use super::fit_observer::{FitObserver, FitStart};
 use crate::error::{arg_err, data_err};
 use crate::functions::common::feature_columns::as_f64;
+use crate::functions::common::one_input_operator;
 use crate::kmeans::{CancelOnDrop, Monitor};
 use crate::model::train::train_monitored;
 use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel};
@@ -50,6 +50,16 @@ pub struct KMeansFitExec {
 }
 
 impl KMeansFitExec {
+    /// The same operator over a new `input` (for `with_new_children`).
+    fn with_input(&self, input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        Self::try_new(
+            input,
+            Arc::clone(&self.plan),
+            Arc::clone(&self.store),
+            self.projection.clone(),
+        )
+    }
+
     /// The operator over `input` (coalesced to one partition if needed), emitting the
     /// `projection` of the segment table.
     pub fn try_new(
@@ -111,37 +121,7 @@ impl DisplayAs for KMeansFitExec {
 }
 
 impl ExecutionPlan for KMeansFitExec {
-    fn name(&self) -> &str {
-        "KMeansFitExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = crate::functions::common::only_child(children, NAME, "KMeansFitExec")?;
-        Ok(Arc::new(Self::try_new(
-            input,
-            Arc::clone(&self.plan),
-            Arc::clone(&self.store),
-            self.projection.clone(),
-        )?))
-    }
+    one_input_operator!("KMeansFitExec", NAME);
 
     fn execute(
         &self,

@@ -16,11 +16,9 @@ pub mod fit_observer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{Column, Result, TableReference};
-use datafusion::datasource::{TableType, provider_as_source};
+use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::ExecutionPlan;
@@ -29,6 +27,7 @@ use crate::error::arg_err;
 use crate::functions::common::feature_columns::{
     RFM_FEATURES, find_feature, is_numeric, looks_like_key,
 };
+use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 use crate::kmeans::Init;
 use crate::kmeans::preprocess::TransformKind;
 use crate::model::store::check_name;
@@ -290,16 +289,18 @@ impl SegqlTableFunction for KMeansFitFunction {
             options,
             model,
         };
-        let provider = KMeansFitProvider {
-            input: Arc::new(input),
-            plan: Arc::new(plan),
+        let seed = plan.options.seed;
+        let plan = Arc::new(plan);
+        let operator = FitOperator {
+            plan: Arc::clone(&plan),
             store: Arc::clone(&self.store),
         };
+        let provider = OverInput::new(Arc::new(input), Arc::clone(&plan.schema), operator);
         // Every call gets its own scan name: DataFusion compares scans by name.
         static CALLS: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "kmeans_fit(k={k}, seed={}, call={})",
-            provider.plan.options.seed,
+            seed,
             CALLS.fetch_add(1, Ordering::Relaxed)
         );
         LogicalPlanBuilder::scan(
@@ -381,33 +382,16 @@ fn output_schema(features: &[String]) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// The table behind a `kmeans_fit(...)` call: plans its input when scanned and puts the fit
-/// operator on top.
+/// What the table behind a `kmeans_fit(...)` call puts on its planned input: the fit.
 #[derive(Debug)]
-struct KMeansFitProvider {
-    input: Arc<LogicalPlan>,
+struct FitOperator {
     plan: Arc<FitPlan>,
     store: Arc<dyn ModelStore>,
 }
 
-#[async_trait]
-impl TableProvider for KMeansFitProvider {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.plan.schema)
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = state.create_physical_plan(&self.input).await?;
+impl InputOperator for FitOperator {
+    fn wrap(&self, scan: Scan<'_>) -> Result<Arc<dyn ExecutionPlan>> {
+        let (input, projection) = (scan.input, scan.projection);
         Ok(Arc::new(KMeansFitExec::try_new(
             input,
             Arc::clone(&self.plan),

@@ -32,30 +32,14 @@ use datafusion::logical_expr::{
 
 use super::segql_timestamp::{self, MICROS_PER_DAY, TIMESTAMP_US};
 use crate::error::{arg_err, data_err};
+use crate::functions::common::{LazyDoc, markdown_doc};
 
 /// The function's SQL name.
 pub const NAME: &str = "rfm";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "RFM of each group, as a struct {recency_days, frequency, monetary, first_purchase, last_purchase} with the definitions of the rfm() table function; partial states merge across partitions.",
-        "rfm(time, amount, as_of [, order_id])",
-        "SELECT \"CustomerID\", rfm(\"InvoiceDate\", \"Quantity\" * \"UnitPrice\", DATE '2011-12-10', \"InvoiceNo\") AS r FROM sales GROUP BY \"CustomerID\";",
-        &[
-            ("time", "purchase time: date, timestamp or ISO-8601 text"),
-            ("amount", "money per row (NULL counts as nothing)"),
-            (
-                "as_of",
-                "a constant date or timestamp (a string such as '2011-12-10' works)",
-            ),
-            (
-                "order_id",
-                "optional: frequency counts distinct ids, else rows",
-            ),
-        ],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `aggregate.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("aggregate.md")));
 
 /// The UDAF singleton.
 pub fn udaf() -> Arc<AggregateUDF> {

@@ -28,9 +28,8 @@ use datafusion::arrow::compute::kernels::cmp::distinct;
 use datafusion::arrow::compute::{filter_record_batch, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::Result;
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -39,6 +38,7 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use crate::error::arg_err;
+use crate::functions::common::one_input_operator;
 
 const NAME: &str = "rfm";
 
@@ -62,6 +62,11 @@ pub struct CollapseOrderLinesExec {
 }
 
 impl CollapseOrderLinesExec {
+    /// The same operator over a new `input` (for `with_new_children`).
+    fn with_input(&self, input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        Self::try_new(input, self.keys.clone(), self.amount, self.not_null.clone())
+    }
+
     /// The operator over `input`; `keys` and `amount` are column indices of its schema, and
     /// `amount` must be a `DOUBLE` column that is not a key. Rows with a NULL in any of the
     /// `not_null` columns are dropped (the `IS NOT NULL` filter the operator replaces).
@@ -134,40 +139,10 @@ impl DisplayAs for CollapseOrderLinesExec {
 }
 
 impl ExecutionPlan for CollapseOrderLinesExec {
-    fn name(&self) -> &str {
-        "CollapseOrderLinesExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
+    one_input_operator!("CollapseOrderLinesExec", NAME);
 
     fn maintains_input_order(&self) -> Vec<bool> {
         vec![true]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = crate::functions::common::only_child(children, NAME, "CollapseOrderLinesExec")?;
-        Ok(Arc::new(Self::try_new(
-            input,
-            self.keys.clone(),
-            self.amount,
-            self.not_null.clone(),
-        )?))
     }
 
     fn execute(

@@ -17,7 +17,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, RecordBatch, UInt64Array, new_empty_array,
 };
@@ -26,14 +25,11 @@ use datafusion::arrow::datatypes::{
     DataType, Field, Float64Type, Int64Type, Schema, SchemaRef, UInt64Type,
 };
 use datafusion::arrow::row::{RowConverter, SortField};
-use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Result, internal_err};
-use datafusion::datasource::{TableType, provider_as_source};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, SortExpr};
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::{
     EquivalenceProperties, LexOrdering, PhysicalExpr, create_physical_sort_exprs,
@@ -50,6 +46,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::totals::held_bytes;
 use crate::error::arg_err;
+use crate::functions::common::one_input_operator;
+use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 
 const NAME: &str = "rfm";
 
@@ -82,46 +80,35 @@ pub fn with_ranks(input: LogicalPlan, rankings: Vec<Ranking>) -> Result<LogicalP
             .iter()
             .map(|r| Arc::new(Field::new(&r.name, DataType::UInt64, false))),
     );
-    let table = RfmRanksTable {
-        input: Arc::new(input),
+    let schema = Arc::new(Schema::new(fields));
+    let operator = RanksOperator {
         orderings: rankings
             .into_iter()
             .map(|r| (r.ordering, r.peers_share))
             .collect(),
-        schema: Arc::new(Schema::new(fields)),
+        schema: Arc::clone(&schema),
     };
-    LogicalPlanBuilder::scan(TABLE_NAME, provider_as_source(Arc::new(table)), None)
+    OverInput::new(Arc::new(input), schema, operator).scan(TABLE_NAME)
 }
 
-/// The table behind [`with_ranks`]: plans its input when scanned and puts [`RfmRanksExec`] on
-/// top.
+/// What the table behind [`with_ranks`] puts on its planned input: [`RfmRanksExec`] computing
+/// the rankings the query reads, or only a projection when it reads none.
 #[derive(Debug)]
-struct RfmRanksTable {
-    input: Arc<LogicalPlan>,
+struct RanksOperator {
     /// Each ordering, and whether its equal rows share a rank.
     orderings: Vec<(Vec<SortExpr>, bool)>,
     schema: SchemaRef,
 }
 
-#[async_trait]
-impl TableProvider for RfmRanksTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = state.create_physical_plan(&self.input).await?;
-        let width = self.input.schema().fields().len();
+impl InputOperator for RanksOperator {
+    fn wrap(&self, scan: Scan<'_>) -> Result<Arc<dyn ExecutionPlan>> {
+        let Scan {
+            state,
+            logical_input,
+            input,
+            projection,
+        } = scan;
+        let width = logical_input.schema().fields().len();
         let wanted: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
@@ -158,7 +145,7 @@ impl TableProvider for RfmRanksTable {
         for ordering in used.iter().map(|&r| &self.orderings[r].0) {
             let exprs = create_physical_sort_exprs(
                 ordering,
-                self.input.schema(),
+                logical_input.schema(),
                 state.execution_props(),
                 &PhysicalPlanningContext::default(),
             )?;
@@ -190,6 +177,17 @@ pub struct RfmRanksExec {
 }
 
 impl RfmRanksExec {
+    /// The same operator over a new `input` (for `with_new_children`).
+    fn with_input(&self, input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        Self::try_new(
+            input,
+            self.orderings.clone(),
+            self.peers_share.clone(),
+            Arc::clone(&self.full_schema),
+            self.projection.clone(),
+        )
+    }
+
     /// The operator over `input` (coalesced to one partition if needed): `full_schema` is the
     /// input's schema plus one rank per ordering, of which `projection` is emitted;
     /// `peers_share[i]` makes the i-th rank SQL's `rank()` rather than `row_number()`.
@@ -262,43 +260,7 @@ impl DisplayAs for RfmRanksExec {
 }
 
 impl ExecutionPlan for RfmRanksExec {
-    fn name(&self) -> &str {
-        "RfmRanksExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn apply_expressions(
-        &self,
-        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        for sort in self.orderings.iter().flat_map(|o| o.iter()) {
-            if f(&sort.expr)? == TreeNodeRecursion::Stop {
-                return Ok(TreeNodeRecursion::Stop);
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = crate::functions::common::only_child(children, NAME, "RfmRanksExec")?;
-        Ok(Arc::new(Self::try_new(
-            input,
-            self.orderings.clone(),
-            self.peers_share.clone(),
-            Arc::clone(&self.full_schema),
-            self.projection.clone(),
-        )?))
-    }
+    one_input_operator!("RfmRanksExec", NAME);
 
     fn execute(
         &self,

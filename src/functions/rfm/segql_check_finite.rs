@@ -13,60 +13,34 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+
+use crate::functions::common::scalar::{ScalarBody, scalar_udf};
+use crate::functions::common::{LazyDoc, markdown_doc};
 
 use crate::error::{arg_err, data_err};
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_check_finite";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "Returns its argument, failing on NaN or infinity with an error naming the label. rfm() uses it on amounts.",
-        "segql_check_finite(value, label)",
-        "SELECT segql_check_finite(\"UnitPrice\" * \"Quantity\", 'amount') FROM sales;",
-        &[
-            ("value", "a number"),
-            ("label", "the argument name used in the error message"),
-        ],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `segql_check_finite.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_check_finite.md")));
 
 /// The UDF singleton.
 pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> =
-        LazyLock::new(|| Arc::new(ScalarUDF::from(SegqlCheckFinite::new())));
+    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlCheckFinite));
     Arc::clone(&UDF)
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlCheckFinite {
-    signature: Signature,
-}
+struct SegqlCheckFinite;
 
-impl SegqlCheckFinite {
-    fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
-}
+impl ScalarBody for SegqlCheckFinite {
+    const NAME: &'static str = NAME;
 
-impl ScalarUDFImpl for SegqlCheckFinite {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn documentation(&self) -> &'static Documentation {
+        &DOC
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
@@ -79,11 +53,11 @@ impl ScalarUDFImpl for SegqlCheckFinite {
         }
     }
 
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
+    fn return_type(&self) -> DataType {
+        DataType::Float64
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let label = match args.args.get(1) {
             Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(label)))) => label.as_str(),
             _ => "value",

@@ -14,70 +14,43 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+
+use crate::functions::common::scalar::{ScalarBody, scalar_udf};
+use crate::functions::common::{LazyDoc, markdown_doc};
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_rfm_cell";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "The RFM cell: the recency, frequency and monetary scores written one after the other, e.g. '545'; NULL when a score is NULL. rfm() fills its rfm_cell column with it.",
-        "segql_rfm_cell(r_score, f_score, m_score)",
-        "SELECT segql_rfm_cell(r_score, f_score, m_score), count(*) FROM rfm(sales) GROUP BY 1;",
-        &[
-            ("r_score", "an integer recency score"),
-            ("f_score", "an integer frequency score"),
-            ("m_score", "an integer monetary score"),
-        ],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `segql_rfm_cell.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_rfm_cell.md")));
 
 /// The UDF singleton.
 pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> =
-        LazyLock::new(|| Arc::new(ScalarUDF::from(SegqlRfmCell::new())));
+    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlRfmCell));
     Arc::clone(&UDF)
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlRfmCell {
-    signature: Signature,
-}
+struct SegqlRfmCell;
 
-impl SegqlRfmCell {
-    fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
-}
+impl ScalarBody for SegqlRfmCell {
+    const NAME: &'static str = NAME;
 
-impl ScalarUDFImpl for SegqlRfmCell {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn documentation(&self) -> &'static Documentation {
+        &DOC
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         crate::functions::common::three_integers(NAME, ["r_score", "f_score", "m_score"], arg_types)
     }
 
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+    fn return_type(&self) -> DataType {
+        DataType::Utf8
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let scores = [0, 1, 2].map(|i| arrays[i].as_primitive::<Int64Type>());
         let n = scores[0].len();

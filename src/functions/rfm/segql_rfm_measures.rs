@@ -27,26 +27,14 @@ use datafusion::logical_expr::{
 use super::measures_groups::{OrderKind, RfmMeasuresGroups};
 use super::segql_timestamp::TIMESTAMP_US;
 use crate::error::arg_err;
+use crate::functions::common::{LazyDoc, markdown_doc};
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_rfm_measures";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "Per-group core of rfm(): a struct {first_purchase, last_purchase, frequency, monetary, purchase_days}. rfm() uses it; the rfm aggregate is the friendlier form.",
-        "segql_rfm_measures(time, amount [, order_id])",
-        "SELECT \"CustomerID\", segql_rfm_measures(\"InvoiceDate\", \"Quantity\" * \"UnitPrice\", \"InvoiceNo\") FROM sales GROUP BY \"CustomerID\";",
-        &[
-            ("time", "purchase time, a timestamp (microseconds)"),
-            ("amount", "money per row (NULL counts as nothing)"),
-            (
-                "order_id",
-                "optional: frequency counts distinct ids, else rows",
-            ),
-        ],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `segql_rfm_measures.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_rfm_measures.md")));
 
 /// The UDAF singleton.
 pub fn udaf() -> Arc<AggregateUDF> {

@@ -15,10 +15,10 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+
+use crate::functions::common::scalar::{ScalarBody, scalar_udf};
+use crate::functions::common::{LazyDoc, markdown_doc};
 
 use crate::error::arg_err;
 use crate::rfm::segments::{SEGMENT_RULES, segment_for};
@@ -26,48 +26,18 @@ use crate::rfm::segments::{SEGMENT_RULES, segment_for};
 /// The function's SQL name.
 pub const NAME: &str = "segql_rfm_segment";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "The R/F map segment (Champions, Loyal Customers, ..., Hibernating) of a recency and a frequency score out of `bins`, rescaled onto 1–5 as ceil(score · 5 / bins); NULL when a score is NULL or outside 1..bins. rfm() names its segment column with it.",
-        "segql_rfm_segment(r_score, f_score, bins)",
-        "SELECT segql_rfm_segment(r_score, f_score, 5) FROM rfm(sales);",
-        &[
-            (
-                "r_score",
-                "an integer recency score, 1 (least recent) to bins",
-            ),
-            (
-                "f_score",
-                "an integer frequency score, 1 (least frequent) to bins",
-            ),
-            (
-                "bins",
-                "the number of score bins, at least 1 (rfm()'s default 5)",
-            ),
-        ],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `segql_rfm_segment.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_rfm_segment.md")));
 
 /// The UDF singleton.
 pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> =
-        LazyLock::new(|| Arc::new(ScalarUDF::from(SegqlRfmSegment::new())));
+    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlRfmSegment));
     Arc::clone(&UDF)
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlRfmSegment {
-    signature: Signature,
-}
-
-impl SegqlRfmSegment {
-    fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
-}
+struct SegqlRfmSegment;
 
 /// The segment of every cell of the 5 × 5 map, at `(r - 1) * 5 + (f - 1)`.
 static MAP: LazyLock<[&'static str; 25]> = LazyLock::new(|| {
@@ -89,28 +59,22 @@ pub fn segment(r_score: i64, f_score: i64, bins: i64) -> Option<&'static str> {
     Some(MAP[five(r_score, bins)? * 5 + five(f_score, bins)?])
 }
 
-impl ScalarUDFImpl for SegqlRfmSegment {
-    fn name(&self) -> &str {
-        NAME
-    }
+impl ScalarBody for SegqlRfmSegment {
+    const NAME: &'static str = NAME;
 
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn documentation(&self) -> &'static Documentation {
+        &DOC
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         crate::functions::common::three_integers(NAME, ["r_score", "f_score", "bins"], arg_types)
     }
 
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+    fn return_type(&self) -> DataType {
+        DataType::Utf8
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let [r, f, bins] = [0, 1, 2].map(|i| arrays[i].as_primitive::<Int64Type>());
         let longest = SEGMENT_RULES.iter().map(|rule| rule.name.len()).max();

@@ -16,10 +16,10 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+
+use crate::functions::common::scalar::{ScalarBody, scalar_udf};
+use crate::functions::common::{LazyDoc, markdown_doc};
 
 use crate::error::{arg_err, data_err};
 use crate::rfm::time_formats::guess_format;
@@ -27,21 +27,9 @@ use crate::rfm::time_formats::guess_format;
 /// The function's SQL name.
 pub const NAME: &str = "segql_timestamp";
 
-/// The function's documentation (`\\h` in the shell, the README reference).
-pub static DOC: crate::functions::common::LazyDoc = crate::functions::common::LazyDoc::new(|| {
-    crate::functions::common::documentation(
-        "Reads dates, timestamps (any unit or zone) and ISO-8601 text as UTC microsecond timestamps; other text is an error that shows how to pass a format. rfm() uses it.",
-        "segql_timestamp(value [, label])",
-        "SELECT segql_timestamp('2011-12-09 12:50:00');",
-        &[
-            ("value", "a date, timestamp or ISO-8601 text"),
-            (
-                "label",
-                "optional: the argument name used in error messages",
-            ),
-        ],
-    )
-});
+/// The function's documentation (`\\h` in the shell, the README reference), from
+/// `segql_timestamp.md` beside this file.
+pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_timestamp.md")));
 
 /// Microseconds in a day: whole days are timestamp differences divided by this, truncated.
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -51,8 +39,7 @@ pub const TIMESTAMP_US: DataType = DataType::Timestamp(TimeUnit::Microsecond, No
 
 /// The UDF singleton.
 pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> =
-        LazyLock::new(|| Arc::new(ScalarUDF::from(SegqlTimestamp::new())));
+    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlTimestamp));
     Arc::clone(&UDF)
 }
 
@@ -71,29 +58,13 @@ pub fn accepts(dt: &DataType) -> bool {
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlTimestamp {
-    signature: Signature,
-}
+struct SegqlTimestamp;
 
-impl SegqlTimestamp {
-    fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
-}
+impl ScalarBody for SegqlTimestamp {
+    const NAME: &'static str = NAME;
 
-impl ScalarUDFImpl for SegqlTimestamp {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn documentation(&self) -> &'static Documentation {
+        &DOC
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
@@ -113,11 +84,11 @@ impl ScalarUDFImpl for SegqlTimestamp {
         }
     }
 
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(TIMESTAMP_US)
+    fn return_type(&self) -> DataType {
+        TIMESTAMP_US
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let label = match args.args.get(1) {
             Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(label)))) => label.clone(),
             _ => "time".to_string(),

@@ -15,17 +15,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
-use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Result;
-use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::datasource::{TableType, provider_as_source};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -37,6 +33,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::single_stage::single_stage;
 use crate::error::arg_err;
+use crate::functions::common::one_input_operator;
+use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 
 const NAME: &str = "rfm";
 
@@ -67,43 +65,27 @@ pub fn with_totals(per_customer: LogicalPlan, time_column: &str) -> Result<Logic
     let mut fields: Vec<Arc<Field>> = input_schema.fields().iter().cloned().collect();
     fields.push(Arc::new(Field::new(LATEST, DataType::Int64, true)));
     fields.push(Arc::new(Field::new(CUSTOMERS, DataType::Int64, false)));
-    let table = RfmTotalsTable {
-        input: Arc::new(per_customer),
+    let schema = Arc::new(Schema::new(fields));
+    let operator = TotalsOperator {
         time_index,
-        schema: Arc::new(Schema::new(fields)),
+        schema: Arc::clone(&schema),
     };
-    LogicalPlanBuilder::scan(TABLE_NAME, provider_as_source(Arc::new(table)), None)
+    OverInput::new(Arc::new(per_customer), schema, operator).scan(TABLE_NAME)
 }
 
-/// The table behind [`with_totals`]: plans its input when scanned and puts [`RfmTotalsExec`]
-/// on top.
+/// What the table behind [`with_totals`] puts on its planned input: the per-customer stage
+/// made single-stage, then [`RfmTotalsExec`].
 #[derive(Debug)]
-struct RfmTotalsTable {
-    input: Arc<LogicalPlan>,
+struct TotalsOperator {
     time_index: usize,
     schema: SchemaRef,
 }
 
-#[async_trait]
-impl TableProvider for RfmTotalsTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = single_stage(state.create_physical_plan(&self.input).await?)?;
+impl InputOperator for TotalsOperator {
+    fn wrap(&self, scan: Scan<'_>) -> Result<Arc<dyn ExecutionPlan>> {
+        let (input, projection) = (scan.input, scan.projection);
         Ok(Arc::new(RfmTotalsExec::try_new(
-            input,
+            single_stage(input)?,
             self.time_index,
             Arc::clone(&self.schema),
             projection.cloned(),
@@ -123,6 +105,16 @@ pub struct RfmTotalsExec {
 }
 
 impl RfmTotalsExec {
+    /// The same operator over a new `input` (for `with_new_children`).
+    fn with_input(&self, input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        Self::try_new(
+            input,
+            self.time_index,
+            Arc::clone(&self.full_schema),
+            self.projection.clone(),
+        )
+    }
+
     /// The operator over `input` (coalesced to one partition if needed): `full_schema` is the
     /// input's schema plus the two totals, of which `projection` is emitted.
     pub fn try_new(
@@ -176,37 +168,7 @@ impl DisplayAs for RfmTotalsExec {
 }
 
 impl ExecutionPlan for RfmTotalsExec {
-    fn name(&self) -> &str {
-        "RfmTotalsExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = crate::functions::common::only_child(children, NAME, "RfmTotalsExec")?;
-        Ok(Arc::new(Self::try_new(
-            input,
-            self.time_index,
-            Arc::clone(&self.full_schema),
-            self.projection.clone(),
-        )?))
-    }
+    one_input_operator!("RfmTotalsExec", NAME);
 
     fn execute(
         &self,

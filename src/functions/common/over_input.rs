@@ -1,0 +1,81 @@
+//! A table that plans its input when scanned and puts one of segql's operators on top: how the
+//! table functions and rfm()'s stages (totals, ranks, the K-Means fit) enter a logical plan as a
+//! scan while their work stays a physical operator that `EXPLAIN` shows.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::Result;
+use datafusion::datasource::{TableType, provider_as_source};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::ExecutionPlan;
+
+/// The operator an [`OverInput`] table puts on its planned input.
+pub(crate) trait InputOperator: std::fmt::Debug + Send + Sync + 'static {
+    /// The operator over the scan's planned input.
+    fn wrap(&self, scan: Scan<'_>) -> Result<Arc<dyn ExecutionPlan>>;
+}
+
+/// One scan of an [`OverInput`] table.
+pub(crate) struct Scan<'a> {
+    /// The session planning the scan.
+    pub state: &'a dyn Session,
+    /// The table's logical input.
+    pub logical_input: &'a LogicalPlan,
+    /// Its physical plan.
+    pub input: Arc<dyn ExecutionPlan>,
+    /// The table's columns the scan produces (all of them when `None`).
+    pub projection: Option<&'a Vec<usize>>,
+}
+
+/// A view with `schema` over `input`, executed by `operator`.
+#[derive(Debug)]
+pub(crate) struct OverInput<O> {
+    input: Arc<LogicalPlan>,
+    schema: SchemaRef,
+    operator: O,
+}
+
+impl<O: InputOperator> OverInput<O> {
+    pub(crate) fn new(input: Arc<LogicalPlan>, schema: SchemaRef, operator: O) -> Self {
+        Self {
+            input,
+            schema,
+            operator,
+        }
+    }
+
+    /// The table as a scan named `name`, ready to build on.
+    pub(crate) fn scan(self, name: &str) -> Result<LogicalPlanBuilder> {
+        LogicalPlanBuilder::scan(name, provider_as_source(Arc::new(self)), None)
+    }
+}
+
+#[async_trait]
+impl<O: InputOperator> TableProvider for OverInput<O> {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let input = state.create_physical_plan(&self.input).await?;
+        self.operator.wrap(Scan {
+            state,
+            logical_input: &self.input,
+            input,
+            projection,
+        })
+    }
+}
