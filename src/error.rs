@@ -2,7 +2,8 @@
 //!
 //! Planning mistakes (a bad argument, an unknown option, a missing column) become
 //! `DataFusionError::Plan`; problems found while reading data (unparseable time text, a
-//! non-finite amount) become `DataFusionError::Execution`. Messages name the function, the
+//! non-finite amount) become `DataFusionError::Execution`; a broken invariant of segql's own
+//! plans is `DataFusionError::Internal` (a bug). Messages name the function, the
 //! argument and what was expected, so a person can fix the query without reading code.
 
 use datafusion::error::DataFusionError;
@@ -16,6 +17,14 @@ pub enum SegqlError {
         /// The SQL function being planned, e.g. `rfm`.
         function: &'static str,
         /// What is wrong and what is accepted instead.
+        message: String,
+    },
+    /// A broken invariant of segql's own plans or operators: a bug, never the user's doing.
+    #[error("{function}: {message} (a bug in segql; please report it)")]
+    Internal {
+        /// The SQL function whose plan broke the invariant.
+        function: &'static str,
+        /// The invariant that does not hold.
         message: String,
     },
     /// The data cannot be processed as asked (found while executing the query).
@@ -51,6 +60,7 @@ impl From<SegqlError> for DataFusionError {
         match err {
             SegqlError::Argument { .. } => DataFusionError::Plan(err.to_string()),
             SegqlError::Data { .. } => DataFusionError::Execution(err.to_string()),
+            SegqlError::Internal { .. } => DataFusionError::Internal(err.to_string()),
         }
     }
 }
@@ -63,4 +73,13 @@ pub(crate) fn arg_err(function: &'static str, message: impl Into<String>) -> Dat
 /// Shorthand for an execution error about the data seen by `function`.
 pub(crate) fn data_err(function: &'static str, message: impl Into<String>) -> DataFusionError {
     SegqlError::data(function, message).into()
+}
+
+/// Shorthand for a broken invariant in `function`'s plan or operators (a bug).
+pub(crate) fn internal_err(function: &'static str, message: impl Into<String>) -> DataFusionError {
+    SegqlError::Internal {
+        function,
+        message: message.into(),
+    }
+    .into()
 }

@@ -18,19 +18,30 @@
 //! # }
 //! ```
 //!
-//! Layers, from the bottom up:
-//! - [`rfm`] and [`demo::generator`]: plain Rust logic, no Arrow or DataFusion types;
-//! - [`planner`]: the relation planner that lets table functions nest and take named options;
-//! - [`functions`]: one file per SQL function.
+//! The public API, all a library user needs:
+//! - [`register_all`] / [`register_with_store`]: every segql function in a `SessionContext`;
+//! - [`model`]: the [`model::ModelStore`] trait, its stores ([`model::MemoryStore`],
+//!   [`model::DirectoryStore`]) and the saved [`model::SegmentModel`];
+//! - [`FitObserver`] / [`FitStart`]: the hook that watches `kmeans_fit` run (the shell's
+//!   progress bars use it);
+//! - [`kmeans`]: the K-Means algorithm on plain rows, for use without SQL; [`score`]: the
+//!   scoring kernel of `assign_segment` over Arrow arrays;
+//! - [`demo`]: the demo transaction generator; [`script`]: running a SQL script;
+//!   [`reference`](mod@reference): the function reference; [`error`]: segql's error type;
+//! - the front ends, [`shell`] and [`server`] (features `shell` and `server`).
+//!
+//! Inside, from the bottom up: `rfm`, `kmeans` and `model` are plain Rust (no Arrow or
+//! DataFusion types); `planner` lets table functions nest and take named options;
+//! `functions` holds a file or folder per SQL function.
 
 pub mod demo;
 pub mod error;
-pub mod functions;
+pub(crate) mod functions;
 pub mod kmeans;
 pub mod model;
-pub mod planner;
+pub(crate) mod planner;
 pub mod reference;
-pub mod rfm;
+pub(crate) mod rfm;
 pub mod script;
 #[cfg(feature = "server")]
 pub mod server;
@@ -43,6 +54,8 @@ use datafusion::common::Result;
 use datafusion::prelude::SessionContext;
 
 pub use error::SegqlError;
+pub use functions::assign_segment::udf::score;
+pub use functions::kmeans_fit::fit_observer::{FitObserver, FitStart};
 use model::{MemoryStore, ModelStore};
 use planner::{RelationResolver, SegqlRelationPlanner};
 

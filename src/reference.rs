@@ -1,5 +1,5 @@
 //! The SQL function reference, generated from the functions' own declarations (table
-//! functions' [`FunctionSpec`]s, scalar and aggregate functions' DataFusion
+//! functions' `FunctionSpec`s, scalar and aggregate functions' DataFusion
 //! [`Documentation`]), so README.md, `segql reference` and the shell's `\h` cannot drift from
 //! the code.
 //!

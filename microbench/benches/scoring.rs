@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datafusion::arrow::array::{ArrayRef, Float64Array};
-use segql::functions::assign_segment::udf::score;
 use segql::model::train::{FeatureData, TrainOptions, train};
+use segql::score;
 
 const ROWS: usize = 100_000;
 

@@ -3,7 +3,7 @@
 //! Work is split into fixed chunks of rows whose partial results (cluster sums, counts,
 //! inertia) are combined in chunk order, so the result is bit-identical whatever the number of
 //! threads: threads only decide who computes a chunk or a restart, never the order of
-//! additions (see [`super::rows`] and [`super::restarts`]).
+//! additions (see `rows` and `restarts`).
 
 use std::collections::HashSet;
 

@@ -49,7 +49,7 @@ impl RfmLabeler {
     }
 }
 
-/// Each value's score out of [`BINS`]: 1 + BINS · (values strictly worse) / n, where worse is
+/// Each value's score out of `BINS`: 1 + BINS · (values strictly worse) / n, where worse is
 /// smaller when `higher_is_better`, larger otherwise (rfm()'s `ties => 'same'` rule).
 pub fn share_worse_scores(values: &[f64], higher_is_better: bool) -> Vec<u32> {
     let n = values.len() as u64;

@@ -46,6 +46,18 @@ impl<K> Default for GroupedKeys<K> {
 }
 
 impl<K: Copy + Ord + Default> GroupedKeys<K> {
+    /// How many entries are held (repeats included).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether none are.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// Record that `group` has `key` (repeats are fine).
     #[inline]
     pub fn push(&mut self, group: u32, key: K) {
@@ -133,16 +145,6 @@ impl<K: Copy + Ord + Default> GroupedKeys<K> {
     /// All keys, in no particular order.
     pub fn keys_mut(&mut self) -> &mut [K] {
         &mut self.keys
-    }
-
-    /// How many entries are held (repeats included).
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether none are.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 
     /// Heap bytes held.
@@ -241,11 +243,6 @@ impl LongTexts {
     /// How many long texts are stored.
     pub fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    /// Whether none are.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
     }
 
     /// Heap bytes held, roughly.

@@ -46,9 +46,15 @@ pub fn segment_for(r: u32, f: u32) -> Option<&'static str> {
         .map(|rule| rule.name)
 }
 
-/// Rescale a score in `1..=bins` onto `1..=5`: `ceil(score * 5 / bins)`.
-pub fn to_five(score: u32, bins: u32) -> u32 {
-    (score * 5).div_ceil(bins)
+/// Rescale a score in `1..=bins` onto `1..=5`: `ceil(score * 5 / bins)`, as SQL's
+/// `(score * 5 + bins - 1) / bins`; `None` when the result is outside 1–5 (a score out of
+/// range, `bins` below 1) or the arithmetic overflows.
+pub fn to_five(score: i64, bins: i64) -> Option<u32> {
+    if bins < 1 {
+        return None;
+    }
+    let scaled = score.checked_mul(5)?.checked_add(bins - 1)? / bins;
+    (1..=5).contains(&scaled).then_some(scaled as u32)
 }
 
 #[cfg(test)]
@@ -85,17 +91,22 @@ mod tests {
     #[test]
     fn rescaling_keeps_the_ends_and_spreads_the_middle() {
         assert_eq!(
-            (1..=5).map(|s| to_five(s, 5)).collect::<Vec<_>>(),
+            (1..=5).map(|s| to_five(s, 5).unwrap()).collect::<Vec<_>>(),
             [1, 2, 3, 4, 5]
         );
         assert_eq!(
-            (1..=10).map(|s| to_five(s, 10)).collect::<Vec<_>>(),
+            (1..=10)
+                .map(|s| to_five(s, 10).unwrap())
+                .collect::<Vec<_>>(),
             [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
         );
         assert_eq!(
-            (1..=3).map(|s| to_five(s, 3)).collect::<Vec<_>>(),
+            (1..=3).map(|s| to_five(s, 3).unwrap()).collect::<Vec<_>>(),
             [2, 4, 5]
         );
-        assert_eq!(to_five(1, 1), 5);
+        assert_eq!(to_five(1, 1), Some(5));
+        assert_eq!(to_five(0, 5), None);
+        assert_eq!(to_five(6, 5), None);
+        assert_eq!(to_five(i64::MAX, 5), None);
     }
 }

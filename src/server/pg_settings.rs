@@ -70,7 +70,7 @@ const SETTINGS: &[Setting] = &[
     },
 ];
 
-/// Replaces `catalog`'s `pg_settings` with one listing [`SETTINGS`], in the same columns.
+/// Replaces `catalog`'s `pg_settings` with one listing `SETTINGS`, in the same columns.
 pub async fn add_driver_settings(ctx: &SessionContext, catalog: &str) -> Result<()> {
     let builtin = catalog_table(ctx, catalog, "pg_settings").await?;
     let schema = builtin.schema();

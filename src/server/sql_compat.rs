@@ -154,7 +154,7 @@ fn name_repeated_items(projection: &mut [SelectItem]) -> usize {
 /// Postgres's name for an unnamed result column.
 pub const UNNAMED: &str = "?column?";
 
-/// The column name a client sees for result column `name`: [`name_repeated_items`]'s aliases
+/// The column name a client sees for result column `name`: `name_repeated_items`'s aliases
 /// back to Postgres's `?column?`.
 pub fn wire_column_name(name: &str) -> &str {
     match name

@@ -124,11 +124,29 @@ pub(crate) fn only_child(
 ) -> datafusion::common::Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
     match (children.pop(), children.is_empty()) {
         (Some(input), true) => Ok(input),
-        _ => Err(crate::error::arg_err(
+        _ => Err(crate::error::internal_err(
             function,
             format!("{operator} takes exactly one input"),
         )),
     }
+}
+
+/// The stream of an operator's one input partition, for an operator that has exactly one
+/// partition itself; asking it for another is a planner bug.
+pub(crate) fn execute_only_partition(
+    input: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    partition: usize,
+    context: &Arc<datafusion::execution::TaskContext>,
+    function: &'static str,
+    operator: &str,
+) -> datafusion::common::Result<datafusion::execution::SendableRecordBatchStream> {
+    if partition != 0 {
+        return Err(crate::error::internal_err(
+            function,
+            format!("{operator} has one partition, asked for {partition}"),
+        ));
+    }
+    input.execute(0, Arc::clone(context))
 }
 
 /// The argument types of a function of three integers named `names`: three `BIGINT`s, or an

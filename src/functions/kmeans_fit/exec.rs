@@ -29,9 +29,9 @@ use futures::StreamExt;
 
 use super::FitPlan;
 use super::fit_observer::{FitObserver, FitStart};
-use crate::error::{arg_err, data_err};
+use crate::error::data_err;
 use crate::functions::common::feature_columns::as_f64;
-use crate::functions::common::one_input_operator;
+use crate::functions::common::{execute_only_partition, one_input_operator};
 use crate::kmeans::{CancelOnDrop, Monitor};
 use crate::model::train::train_monitored;
 use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel};
@@ -128,13 +128,8 @@ impl ExecutionPlan for KMeansFitExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(arg_err(
-                NAME,
-                format!("KMeansFitExec has one partition, asked for {partition}"),
-            ));
-        }
-        let input = self.input.execute(0, Arc::clone(&context))?;
+        let input =
+            execute_only_partition(&self.input, partition, &context, NAME, "KMeansFitExec")?;
         let plan = Arc::clone(&self.plan);
         let store = Arc::clone(&self.store);
         let projection = self.projection.clone();

@@ -37,7 +37,7 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use crate::error::arg_err;
+use crate::error::internal_err;
 use crate::functions::common::one_input_operator;
 
 const NAME: &str = "rfm";
@@ -83,9 +83,9 @@ impl CollapseOrderLinesExec {
             || not_null.iter().any(|&c| c >= width)
             || schema.fields().get(amount).map(|f| f.data_type()) != Some(&DataType::Float64)
         {
-            return Err(arg_err(
+            return Err(internal_err(
                 NAME,
-                "internal: CollapseOrderLinesExec needs key columns and a separate DOUBLE amount column",
+                "CollapseOrderLinesExec needs key columns and a separate DOUBLE amount column",
             ));
         }
         let properties = Arc::new(PlanProperties::new(

@@ -45,9 +45,9 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::totals::held_bytes;
-use crate::error::arg_err;
-use crate::functions::common::one_input_operator;
+use crate::error::internal_err;
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
+use crate::functions::common::{execute_only_partition, one_input_operator};
 
 const NAME: &str = "rfm";
 
@@ -150,7 +150,7 @@ impl InputOperator for RanksOperator {
                 &PhysicalPlanningContext::default(),
             )?;
             let Some(ordering) = LexOrdering::new(exprs) else {
-                return Err(arg_err(NAME, "internal: a rank needs an ordering"));
+                return Err(internal_err(NAME, "a rank needs an ordering"));
             };
             orderings.push(ordering);
         }
@@ -207,9 +207,9 @@ impl RfmRanksExec {
             input
         };
         if full_schema.fields().len() != input.schema().fields().len() + orderings.len() {
-            return Err(arg_err(
+            return Err(internal_err(
                 NAME,
-                "internal: RfmRanksExec's schema must be its input's plus one rank per ordering",
+                "RfmRanksExec's schema must be its input's plus one rank per ordering",
             ));
         }
         let schema = match &projection {
@@ -267,13 +267,7 @@ impl ExecutionPlan for RfmRanksExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(arg_err(
-                NAME,
-                format!("RfmRanksExec has one partition, asked for {partition}"),
-            ));
-        }
-        let input = self.input.execute(0, Arc::clone(&context))?;
+        let input = execute_only_partition(&self.input, partition, &context, NAME, "RfmRanksExec")?;
         let reservation = MemoryConsumer::new("RfmRanksExec").register(context.memory_pool());
         let orderings = self.orderings.clone();
         let peers_share = self.peers_share.clone();
@@ -380,7 +374,7 @@ async fn rank(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(arg_err(NAME, "internal: a rank thread panicked")))
+                    .unwrap_or_else(|_| Err(internal_err(NAME, "a rank thread panicked")))
             })
             .collect::<Result<Vec<_>>>()
     })?;

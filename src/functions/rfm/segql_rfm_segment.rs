@@ -21,7 +21,7 @@ use crate::functions::common::scalar::{ScalarBody, scalar_udf};
 use crate::functions::common::{LazyDoc, markdown_doc};
 
 use crate::error::arg_err;
-use crate::rfm::segments::{SEGMENT_RULES, segment_for};
+use crate::rfm::segments::{SEGMENT_RULES, segment_for, to_five};
 
 /// The function's SQL name.
 pub const NAME: &str = "segql_rfm_segment";
@@ -47,11 +47,9 @@ static MAP: LazyLock<[&'static str; 25]> = LazyLock::new(|| {
     })
 });
 
-/// `score` out of `bins` on the 1–5 scale, as SQL's `(score * 5 + bins - 1) / bins` (integer
-/// division towards zero); `None` outside 1–5 or on overflow.
+/// `score` out of `bins` as a 0-based row or column of the 5 × 5 map.
 fn five(score: i64, bins: i64) -> Option<usize> {
-    let scaled = score.checked_mul(5)?.checked_add(bins - 1)? / bins;
-    (1..=5).contains(&scaled).then(|| scaled as usize - 1)
+    to_five(score, bins).map(|s| s as usize - 1)
 }
 
 /// The segment of a pair of scores out of `bins` (at least 1), or `None` where no rule applies.
@@ -97,7 +95,6 @@ impl ScalarBody for SegqlRfmSegment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rfm::segments::to_five;
 
     #[test]
     fn the_table_agrees_with_the_rules_for_every_score_and_bin_count() {
@@ -106,12 +103,7 @@ mod tests {
                 for f in -1..=bins + 1 {
                     let in_range = (1..=bins).contains(&r) && (1..=bins).contains(&f);
                     let by_rules = in_range
-                        .then(|| {
-                            segment_for(
-                                to_five(r as u32, bins as u32),
-                                to_five(f as u32, bins as u32),
-                            )
-                        })
+                        .then(|| segment_for(to_five(r, bins).unwrap(), to_five(f, bins).unwrap()))
                         .flatten();
                     assert_eq!(segment(r, f, bins), by_rules, "r={r} f={f} bins={bins}");
                 }

@@ -32,9 +32,9 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::single_stage::single_stage;
-use crate::error::arg_err;
-use crate::functions::common::one_input_operator;
+use crate::error::internal_err;
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
+use crate::functions::common::{execute_only_partition, one_input_operator};
 
 const NAME: &str = "rfm";
 
@@ -57,9 +57,9 @@ pub const CUSTOMERS: &str = "__rfm_customers";
 pub fn with_totals(per_customer: LogicalPlan, time_column: &str) -> Result<LogicalPlanBuilder> {
     let input_schema = per_customer.schema().as_arrow().clone();
     let time_index = input_schema.index_of(time_column).map_err(|_| {
-        arg_err(
+        internal_err(
             NAME,
-            format!("internal: the per-customer plan has no column {time_column}"),
+            format!("the per-customer plan has no column {time_column}"),
         )
     })?;
     let mut fields: Vec<Arc<Field>> = input_schema.fields().iter().cloned().collect();
@@ -129,9 +129,9 @@ impl RfmTotalsExec {
             input
         };
         if full_schema.fields().len() != input.schema().fields().len() + 2 {
-            return Err(arg_err(
+            return Err(internal_err(
                 NAME,
-                "internal: RfmTotalsExec's schema must be its input's plus two totals",
+                "RfmTotalsExec's schema must be its input's plus two totals",
             ));
         }
         let schema = match &projection {
@@ -175,13 +175,8 @@ impl ExecutionPlan for RfmTotalsExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(arg_err(
-                NAME,
-                format!("RfmTotalsExec has one partition, asked for {partition}"),
-            ));
-        }
-        let input = self.input.execute(0, Arc::clone(&context))?;
+        let input =
+            execute_only_partition(&self.input, partition, &context, NAME, "RfmTotalsExec")?;
         let reservation = MemoryConsumer::new("RfmTotalsExec").register(context.memory_pool());
         let time_index = self.time_index;
         let schema = Arc::clone(&self.full_schema);
@@ -225,10 +220,10 @@ impl Totals {
     /// Count the rows of `batch`, whose `time` column is a microsecond timestamp.
     fn add(&mut self, time: &ArrayRef) -> Result<()> {
         let Some(time) = time.as_primitive_opt::<TimestampMicrosecondType>() else {
-            return Err(arg_err(
+            return Err(internal_err(
                 NAME,
                 format!(
-                    "internal: the last purchase must be a microsecond timestamp, got {}",
+                    "the last purchase must be a microsecond timestamp, got {}",
                     time.data_type()
                 ),
             ));
