@@ -10,21 +10,15 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
 use crate::error::{arg_err, data_err};
 use crate::functions::common::by_address::ByAddress;
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::{function_doc, udf_identity};
 use crate::model::ModelStore;
 
-/// The function's SQL name.
-pub const NAME: &str = "drop_model";
-
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `drop_model.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("drop_model.md")));
+function_doc!("drop_model");
 
 /// The UDF, removing models from `store`.
 pub fn udf(store: Arc<dyn ModelStore>) -> Arc<ScalarUDF> {
@@ -42,17 +36,7 @@ struct DropModel {
 }
 
 impl ScalarUDFImpl for DropModel {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
+    udf_identity!(NAME, DOC);
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(DataType::Boolean)

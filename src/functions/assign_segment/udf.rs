@@ -13,22 +13,17 @@ use datafusion::arrow::array::{Array, ArrayRef, Float64Builder, Int32Builder, St
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 
 use crate::error::{arg_err, data_err};
 use crate::functions::common::by_address::ByAddress;
 use crate::functions::common::feature_columns::as_f64;
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::{function_doc, udf_identity};
 use crate::model::{ModelStore, SegmentModel};
 
-/// The function's SQL name.
-pub const NAME: &str = "assign_segment";
-
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `udf.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("udf.md")));
+function_doc!("assign_segment", "udf.md");
 
 /// Segment ids and distances for rows of raw feature columns (in the model's feature order).
 /// A row with a NULL feature gets NULLs; a NaN or infinite value is an error naming the feature.
@@ -155,17 +150,7 @@ fn check_arity(model: &SegmentModel, given: usize) -> Result<()> {
 }
 
 impl ScalarUDFImpl for AssignSegment {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
+    udf_identity!(NAME, DOC);
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         coerce(NAME, arg_types, true)

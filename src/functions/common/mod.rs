@@ -46,6 +46,44 @@ macro_rules! one_input_operator {
 }
 pub(crate) use one_input_operator;
 
+/// The identity methods of a scalar or aggregate UDF impl holding a `signature` field: its
+/// SQL `$name`, its `$doc` and that signature.
+macro_rules! udf_identity {
+    ($name:expr, $doc:expr) => {
+        fn name(&self) -> &str {
+            $name
+        }
+
+        fn documentation(&self) -> Option<&::datafusion::logical_expr::Documentation> {
+            Some(&$doc)
+        }
+
+        fn signature(&self) -> &::datafusion::logical_expr::Signature {
+            &self.signature
+        }
+    };
+}
+pub(crate) use udf_identity;
+
+/// A scalar or aggregate function's `NAME` and `DOC`, the documentation read from its
+/// Markdown page beside the file (`$page`, by default the name with `.md`).
+macro_rules! function_doc {
+    ($name:literal) => {
+        $crate::functions::common::function_doc!($name, concat!($name, ".md"));
+    };
+    ($name:literal, $page:expr) => {
+        /// The function's SQL name.
+        pub const NAME: &str = $name;
+
+        /// The function's documentation (`\\h` in the shell, the README reference).
+        pub static DOC: $crate::functions::common::LazyDoc =
+            $crate::functions::common::LazyDoc::new(|| {
+                $crate::functions::common::markdown_doc(include_str!($page))
+            });
+    };
+}
+pub(crate) use function_doc;
+
 pub(crate) mod by_address;
 pub mod feature_columns;
 pub(crate) mod over_input;
@@ -129,6 +167,42 @@ pub(crate) fn only_child(
             format!("{operator} takes exactly one input"),
         )),
     }
+}
+
+/// `input` as one partition (merged by a `CoalescePartitionsExec` when it has several), for
+/// the operators that see every row at once.
+pub(crate) fn one_partition(
+    input: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Arc<dyn datafusion::physical_plan::ExecutionPlan> {
+    use datafusion::physical_plan::ExecutionPlanProperties;
+    if input.output_partitioning().partition_count() > 1 {
+        Arc::new(datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec::new(input))
+    } else {
+        input
+    }
+}
+
+/// The output schema (the `projection` of `full_schema`) and plan properties of an operator
+/// that emits one partition once its input is done.
+pub(crate) fn final_single_partition(
+    full_schema: &datafusion::arrow::datatypes::SchemaRef,
+    projection: Option<&Vec<usize>>,
+) -> datafusion::common::Result<(
+    datafusion::arrow::datatypes::SchemaRef,
+    Arc<datafusion::physical_plan::PlanProperties>,
+)> {
+    use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+    let schema = match projection {
+        Some(p) => Arc::new(full_schema.project(p)?),
+        None => Arc::clone(full_schema),
+    };
+    let properties = Arc::new(datafusion::physical_plan::PlanProperties::new(
+        datafusion::physical_expr::EquivalenceProperties::new(Arc::clone(&schema)),
+        datafusion::physical_plan::Partitioning::UnknownPartitioning(1),
+        EmissionType::Final,
+        Boundedness::Bounded,
+    ));
+    Ok((schema, properties))
 }
 
 /// The stream of an operator's one input partition, for an operator that has exactly one

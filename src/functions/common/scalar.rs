@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::LazyDoc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::{
@@ -20,7 +21,7 @@ pub(crate) trait ScalarBody:
     const NAME: &'static str;
 
     /// The documentation (`\h` in the shell, the README reference).
-    fn documentation(&self) -> &'static Documentation;
+    const DOC: &'static LazyDoc;
 
     /// The argument types the call's `arg_types` are cast to, or an error naming the argument.
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>>;
@@ -31,6 +32,24 @@ pub(crate) trait ScalarBody:
     /// The result for one batch of arguments.
     fn invoke(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue>;
 }
+
+/// The unit struct `$body` a scalar function computes with, and `pub fn udf()`: the
+/// function's UDF, made once from it.
+macro_rules! scalar_udf_singleton {
+    ($body:ident) => {
+        #[derive(Debug, PartialEq, Eq, Hash)]
+        struct $body;
+
+        /// The UDF singleton.
+        pub fn udf() -> ::std::sync::Arc<::datafusion::logical_expr::ScalarUDF> {
+            static UDF: ::std::sync::LazyLock<
+                ::std::sync::Arc<::datafusion::logical_expr::ScalarUDF>,
+            > = ::std::sync::LazyLock::new(|| $crate::functions::common::scalar::scalar_udf($body));
+            ::std::sync::Arc::clone(&UDF)
+        }
+    };
+}
+pub(crate) use scalar_udf_singleton;
 
 /// `body` as a DataFusion scalar UDF.
 pub(crate) fn scalar_udf<B: ScalarBody>(body: B) -> Arc<ScalarUDF> {
@@ -52,7 +71,7 @@ impl<B: ScalarBody> ScalarUDFImpl for SegqlScalar<B> {
     }
 
     fn documentation(&self) -> Option<&Documentation> {
-        Some(self.body.documentation())
+        Some(B::DOC)
     }
 
     fn signature(&self) -> &Signature {

@@ -17,21 +17,17 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
-    PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
 
 use super::FitPlan;
 use super::fit_observer::{FitObserver, FitStart};
 use crate::error::data_err;
 use crate::functions::common::feature_columns::as_f64;
-use crate::functions::common::{execute_only_partition, one_input_operator};
+use crate::functions::common::{
+    execute_only_partition, final_single_partition, one_input_operator, one_partition,
+};
 use crate::kmeans::{CancelOnDrop, Monitor};
 use crate::model::train::train_monitored;
 use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel};
@@ -68,21 +64,8 @@ impl KMeansFitExec {
         store: Arc<dyn ModelStore>,
         projection: Option<Vec<usize>>,
     ) -> Result<Self> {
-        let input: Arc<dyn ExecutionPlan> = if input.output_partitioning().partition_count() > 1 {
-            Arc::new(CoalescePartitionsExec::new(input))
-        } else {
-            input
-        };
-        let schema = match &projection {
-            Some(p) => Arc::new(plan.schema.project(p)?),
-            None => Arc::clone(&plan.schema),
-        };
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        ));
+        let input = one_partition(input);
+        let (schema, properties) = final_single_partition(&plan.schema, projection.as_ref())?;
         Ok(Self {
             input,
             plan,

@@ -27,19 +27,14 @@ use datafusion::common::scalar::ScalarStructBuilder;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Documentation, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
 };
 
 use super::segql_timestamp::{self, MICROS_PER_DAY, TIMESTAMP_US};
 use crate::error::{arg_err, data_err};
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::{function_doc, udf_identity};
 
-/// The function's SQL name.
-pub const NAME: &str = "rfm";
-
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `aggregate.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("aggregate.md")));
+function_doc!("rfm", "aggregate.md");
 
 /// The UDAF singleton.
 pub fn udaf() -> Arc<AggregateUDF> {
@@ -75,17 +70,7 @@ impl RfmAggregate {
 const USAGE: &str = "usage: rfm(time, amount, as_of [, order_id])";
 
 impl AggregateUDFImpl for RfmAggregate {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
+    udf_identity!(NAME, DOC);
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         if !(3..=4).contains(&arg_types.len()) {

@@ -31,23 +31,18 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, SortExpr};
 use datafusion::physical_expr::expressions::Column;
-use datafusion::physical_expr::{
-    EquivalenceProperties, LexOrdering, PhysicalExpr, create_physical_sort_exprs,
-};
-use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_expr::{LexOrdering, PhysicalExpr, create_physical_sort_exprs};
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
-    PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::totals::held_bytes;
 use crate::error::internal_err;
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
-use crate::functions::common::{execute_only_partition, one_input_operator};
+use crate::functions::common::{
+    execute_only_partition, final_single_partition, one_input_operator, one_partition,
+};
 
 const NAME: &str = "rfm";
 
@@ -201,27 +196,14 @@ impl RfmRanksExec {
         if peers_share.len() != orderings.len() {
             return internal_err!("RfmRanksExec needs one rank kind per ordering");
         }
-        let input: Arc<dyn ExecutionPlan> = if input.output_partitioning().partition_count() > 1 {
-            Arc::new(CoalescePartitionsExec::new(input))
-        } else {
-            input
-        };
+        let input = one_partition(input);
         if full_schema.fields().len() != input.schema().fields().len() + orderings.len() {
             return Err(internal_err(
                 NAME,
                 "RfmRanksExec's schema must be its input's plus one rank per ordering",
             ));
         }
-        let schema = match &projection {
-            Some(p) => Arc::new(full_schema.project(p)?),
-            None => Arc::clone(&full_schema),
-        };
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(schema),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        ));
+        let (_schema, properties) = final_single_partition(&full_schema, projection.as_ref())?;
         Ok(Self {
             input,
             orderings,

@@ -8,40 +8,24 @@
 //! SELECT segql_check_finite('NaN'::double, 'amount');     -- error naming 'amount'
 //! ```
 
-use std::sync::{Arc, LazyLock};
-
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
 
-use crate::functions::common::scalar::{ScalarBody, scalar_udf};
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::scalar::{ScalarBody, scalar_udf_singleton};
+use crate::functions::common::{LazyDoc, function_doc};
 
 use crate::error::{arg_err, data_err};
 
-/// The function's SQL name.
-pub const NAME: &str = "segql_check_finite";
+function_doc!("segql_check_finite");
 
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `segql_check_finite.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_check_finite.md")));
-
-/// The UDF singleton.
-pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlCheckFinite));
-    Arc::clone(&UDF)
-}
-
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlCheckFinite;
+scalar_udf_singleton!(SegqlCheckFinite);
 
 impl ScalarBody for SegqlCheckFinite {
     const NAME: &'static str = NAME;
 
-    fn documentation(&self) -> &'static Documentation {
-        &DOC
-    }
+    const DOC: &'static LazyDoc = &DOC;
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
@@ -91,6 +75,7 @@ mod tests {
     use datafusion::arrow::array::Float64Array;
     use datafusion::arrow::datatypes::Field;
     use datafusion::config::ConfigOptions;
+    use std::sync::Arc;
 
     fn call(values: Vec<Option<f64>>) -> Result<ColumnarValue> {
         let n = values.len();

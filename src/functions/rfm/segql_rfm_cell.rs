@@ -9,38 +9,24 @@
 //! ```
 
 use std::fmt::Write;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::Result;
-use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
 
-use crate::functions::common::scalar::{ScalarBody, scalar_udf};
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::scalar::{ScalarBody, scalar_udf_singleton};
+use crate::functions::common::{LazyDoc, function_doc};
 
-/// The function's SQL name.
-pub const NAME: &str = "segql_rfm_cell";
+function_doc!("segql_rfm_cell");
 
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `segql_rfm_cell.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_rfm_cell.md")));
-
-/// The UDF singleton.
-pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlRfmCell));
-    Arc::clone(&UDF)
-}
-
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlRfmCell;
+scalar_udf_singleton!(SegqlRfmCell);
 
 impl ScalarBody for SegqlRfmCell {
     const NAME: &'static str = NAME;
 
-    fn documentation(&self) -> &'static Documentation {
-        &DOC
-    }
+    const DOC: &'static LazyDoc = &DOC;
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         crate::functions::common::three_integers(NAME, ["r_score", "f_score", "m_score"], arg_types)

@@ -20,21 +20,15 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Documentation, GroupsAccumulator, Signature,
-    Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, GroupsAccumulator, Signature, Volatility,
 };
 
 use super::measures_groups::{OrderKind, RfmMeasuresGroups};
 use super::segql_timestamp::TIMESTAMP_US;
 use crate::error::arg_err;
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::{function_doc, udf_identity};
 
-/// The function's SQL name.
-pub const NAME: &str = "segql_rfm_measures";
-
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `segql_rfm_measures.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_rfm_measures.md")));
+function_doc!("segql_rfm_measures");
 
 /// The UDAF singleton.
 pub fn udaf() -> Arc<AggregateUDF> {
@@ -87,17 +81,7 @@ fn order_type(given: &DataType) -> DataType {
 }
 
 impl AggregateUDFImpl for SegqlRfmMeasures {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOC)
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
+    udf_identity!(NAME, DOC);
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         if !(2..=3).contains(&arg_types.len()) {

@@ -15,29 +15,17 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::Result;
-use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
 
-use crate::functions::common::scalar::{ScalarBody, scalar_udf};
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::scalar::{ScalarBody, scalar_udf_singleton};
+use crate::functions::common::{LazyDoc, function_doc};
 
 use crate::error::arg_err;
 use crate::rfm::segments::{SEGMENT_RULES, segment_for, to_five};
 
-/// The function's SQL name.
-pub const NAME: &str = "segql_rfm_segment";
+function_doc!("segql_rfm_segment");
 
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `segql_rfm_segment.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_rfm_segment.md")));
-
-/// The UDF singleton.
-pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlRfmSegment));
-    Arc::clone(&UDF)
-}
-
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlRfmSegment;
+scalar_udf_singleton!(SegqlRfmSegment);
 
 /// The segment of every cell of the 5 × 5 map, at `(r - 1) * 5 + (f - 1)`.
 static MAP: LazyLock<[&'static str; 25]> = LazyLock::new(|| {
@@ -60,9 +48,7 @@ pub fn segment(r_score: i64, f_score: i64, bins: i64) -> Option<&'static str> {
 impl ScalarBody for SegqlRfmSegment {
     const NAME: &'static str = NAME;
 
-    fn documentation(&self) -> &'static Documentation {
-        &DOC
-    }
+    const DOC: &'static LazyDoc = &DOC;
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         crate::functions::common::three_integers(NAME, ["r_score", "f_score", "bins"], arg_types)

@@ -10,26 +10,19 @@
 //! SELECT segql_timestamp(DATE '2011-12-09', 'InvoiceDate'); -- 2011-12-09T00:00:00
 //! ```
 
-use std::sync::{Arc, LazyLock};
-
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
-use datafusion::logical_expr::{ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
 
-use crate::functions::common::scalar::{ScalarBody, scalar_udf};
-use crate::functions::common::{LazyDoc, markdown_doc};
+use crate::functions::common::scalar::{ScalarBody, scalar_udf_singleton};
+use crate::functions::common::{LazyDoc, function_doc};
 
 use crate::error::{arg_err, data_err};
 use crate::rfm::time_formats::guess_format;
 
-/// The function's SQL name.
-pub const NAME: &str = "segql_timestamp";
-
-/// The function's documentation (`\\h` in the shell, the README reference), from
-/// `segql_timestamp.md` beside this file.
-pub static DOC: LazyDoc = LazyDoc::new(|| markdown_doc(include_str!("segql_timestamp.md")));
+function_doc!("segql_timestamp");
 
 /// Microseconds in a day: whole days are timestamp differences divided by this, truncated.
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -37,11 +30,7 @@ pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// The normalised time type used throughout segql.
 pub const TIMESTAMP_US: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
 
-/// The UDF singleton.
-pub fn udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| scalar_udf(SegqlTimestamp));
-    Arc::clone(&UDF)
-}
+scalar_udf_singleton!(SegqlTimestamp);
 
 /// Whether `segql_timestamp` accepts values of `dt`.
 pub fn accepts(dt: &DataType) -> bool {
@@ -57,15 +46,10 @@ pub fn accepts(dt: &DataType) -> bool {
     )
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct SegqlTimestamp;
-
 impl ScalarBody for SegqlTimestamp {
     const NAME: &'static str = NAME;
 
-    fn documentation(&self) -> &'static Documentation {
-        &DOC
-    }
+    const DOC: &'static LazyDoc = &DOC;
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
@@ -172,6 +156,7 @@ mod tests {
     use datafusion::arrow::array::{
         Date32Array, StringArray, TimestampMicrosecondArray, TimestampSecondArray,
     };
+    use std::sync::Arc;
 
     fn micros(array: ArrayRef) -> Vec<Option<i64>> {
         let out = to_micros(&array, "t").unwrap();

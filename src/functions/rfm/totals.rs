@@ -21,20 +21,16 @@ use datafusion::common::Result;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
-use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
-    PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::single_stage::single_stage;
 use crate::error::internal_err;
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
-use crate::functions::common::{execute_only_partition, one_input_operator};
+use crate::functions::common::{
+    execute_only_partition, final_single_partition, one_input_operator, one_partition,
+};
 
 const NAME: &str = "rfm";
 
@@ -123,27 +119,14 @@ impl RfmTotalsExec {
         full_schema: SchemaRef,
         projection: Option<Vec<usize>>,
     ) -> Result<Self> {
-        let input: Arc<dyn ExecutionPlan> = if input.output_partitioning().partition_count() > 1 {
-            Arc::new(CoalescePartitionsExec::new(input))
-        } else {
-            input
-        };
+        let input = one_partition(input);
         if full_schema.fields().len() != input.schema().fields().len() + 2 {
             return Err(internal_err(
                 NAME,
                 "RfmTotalsExec's schema must be its input's plus two totals",
             ));
         }
-        let schema = match &projection {
-            Some(p) => Arc::new(full_schema.project(p)?),
-            None => Arc::clone(&full_schema),
-        };
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(schema),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        ));
+        let (_schema, properties) = final_single_partition(&full_schema, projection.as_ref())?;
         Ok(Self {
             input,
             time_index,
