@@ -1,46 +1,28 @@
-//! The Postgres protocol handlers of one connection: datafusion-postgres's query service
-//! (parsing, `pg_catalog`, type mapping, `SET`/`SHOW`, cursors) behind segql's checks: the
-//! sandbox, the size limit, and a [`QueryGuard`] for timeouts, cancel requests and
-//! disconnects. Login is SCRAM-SHA-256 against [`Users`], or open on loopback with no users.
+//! The Postgres protocol handlers of one connection, put together: logging in
+//! (`login`: SCRAM-SHA-256 against [`Users`], or open on loopback with no users) and
+//! running statements (`queries`: datafusion-postgres's query service behind segql's
+//! sandbox, size limit and statement guard), with errors logged in one line.
 
-use std::fmt::Debug;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use datafusion::common::DataFusionError;
-use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
-use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
-use datafusion_postgres::{DfSessionService, Parser, QueryHook};
-use futures::Sink;
-use pgwire::api::auth::noop::NoopStartupHandler;
+use datafusion_postgres::{DfSessionService, QueryHook};
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::ScramAuth;
 use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
 use pgwire::api::cancel::DefaultCancelHandler;
-use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{FieldInfo, Response};
-use pgwire::api::stmt::QueryParser;
-use pgwire::api::store::PortalStore;
-use pgwire::api::{
-    ClientInfo, ClientPortalStore, ConnectionManager, ErrorHandler, PgWireServerHandlers, Type,
-};
-use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
-use pgwire::types::format::FormatOptions;
+use pgwire::api::{ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers};
+use pgwire::error::PgWireError;
 use tokio::sync::watch;
 
-use super::flatten::flatten_struct_columns;
-use super::limits::{QueryGuard, guard_response, query_too_long};
-use super::parameters::{keep_declared_parameters, type_cast_placeholders};
-use super::sandbox::check_sql;
+use super::login::{Login, OpenLogin, Startup, fatal};
+use super::queries::{QueryService, SandboxParser};
 use super::savepoints::SavepointHook;
-use super::sql_compat::{rewrite_for_datafusion, wire_column_name};
 use super::users::Users;
 
 /// What every connection shares.
@@ -154,76 +136,6 @@ impl PgWireServerHandlers for ConnectionHandlers {
     }
 }
 
-fn fatal(code: &str, message: String) -> PgWireError {
-    PgWireError::UserError(Box::new(ErrorInfo::new(
-        "FATAL".to_string(),
-        code.to_string(),
-        message,
-    )))
-}
-
-enum Login {
-    Scram(Box<SASLAuthStartupHandler<DefaultServerParameterProvider>>),
-    Open(OpenLogin),
-}
-
-/// Login without a password (no users configured, loopback only).
-struct OpenLogin {
-    connections: Arc<ConnectionManager>,
-}
-
-impl NoopStartupHandler for OpenLogin {
-    fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
-        Some(Arc::clone(&self.connections))
-    }
-}
-
-struct Startup {
-    login: Login,
-    admitted: bool,
-    require_tls: bool,
-    max_connections: usize,
-}
-
-#[async_trait]
-impl StartupHandler for Startup {
-    async fn on_startup<C>(
-        &self,
-        client: &mut C,
-        message: PgWireFrontendMessage,
-    ) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        if matches!(message, PgWireFrontendMessage::Startup(_)) {
-            if !self.admitted {
-                return Err(fatal(
-                    "53300",
-                    format!(
-                        "sorry, too many clients already: this server accepts {} connections \
-                         at once (--max-connections)",
-                        self.max_connections
-                    ),
-                ));
-            }
-            if self.require_tls && !client.is_secure() {
-                return Err(fatal(
-                    "28000",
-                    "this server requires an encrypted connection (--require-tls): connect \
-                     with sslmode=require"
-                        .to_string(),
-                ));
-            }
-        }
-        match &self.login {
-            Login::Scram(handler) => handler.on_startup(client, message).await,
-            Login::Open(handler) => handler.on_startup(client, message).await,
-        }
-    }
-}
-
 /// Logs each error sent to a client on the server's standard error, and names the user in a
 /// failed login as Postgres does (pgwire's SCRAM check does not know it).
 struct LogErrors;
@@ -254,215 +166,4 @@ impl ErrorHandler for LogErrors {
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
-}
-
-/// The statement type of datafusion-postgres's extended protocol: the SQL, and its parsed
-/// statement and logical plan.
-type Statement = <DfSessionService as ExtendedQueryHandler>::Statement;
-
-/// datafusion-postgres's parser behind the size limit and the sandbox.
-pub struct SandboxParser {
-    inner: Arc<Parser>,
-    max_query_bytes: usize,
-}
-
-impl SandboxParser {
-    fn admit(&self, sql: &str) -> PgWireResult<()> {
-        if sql.len() > self.max_query_bytes {
-            return Err(query_too_long(sql.len(), self.max_query_bytes));
-        }
-        check_sql(sql).map_err(|refused| {
-            PgWireError::UserError(Box::new(ErrorInfo::new(
-                "ERROR".to_string(),
-                "42501".to_string(),
-                refused.0,
-            )))
-        })
-    }
-}
-
-#[async_trait]
-impl QueryParser for SandboxParser {
-    type Statement = Statement;
-
-    async fn parse_sql<C>(
-        &self,
-        client: &C,
-        sql: &str,
-        types: &[Option<Type>],
-    ) -> PgWireResult<Option<Self::Statement>>
-    where
-        C: ClientInfo + Unpin + Send + Sync,
-    {
-        self.admit(sql)?;
-        let rewritten = rewrite_for_datafusion(sql);
-        let sql = rewritten.as_deref().unwrap_or(sql);
-        let parsed = self.inner.parse_sql(client, sql, types).await?;
-        Ok(match parsed {
-            Some((text, Some((statement, plan)))) => {
-                let plan = type_cast_placeholders(plan)
-                    .and_then(|plan| keep_declared_parameters(plan, types))
-                    .and_then(flatten_struct_columns)
-                    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-                Some((text, Some((statement, plan))))
-            }
-            other => other,
-        })
-    }
-
-    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
-        self.inner.get_parameter_types(stmt)
-    }
-
-    fn get_result_schema(
-        &self,
-        stmt: &Self::Statement,
-        column_format: Option<&Format>,
-    ) -> PgWireResult<Vec<FieldInfo>> {
-        Ok(wire_fields(
-            self.inner.get_result_schema(stmt, column_format)?,
-        ))
-    }
-}
-
-/// Runs a connection's statements through datafusion-postgres, guarded. Simple-protocol
-/// statements are planned here (with datafusion-postgres's parser, hooks and encoder) so that
-/// struct columns can be spread before the row description is sent.
-pub struct QueryService {
-    inner: Arc<DfSessionService>,
-    ctx: Arc<SessionContext>,
-    hooks: Vec<Arc<dyn QueryHook>>,
-    sql_parser: PostgresCompatibilityParser,
-    parser: Arc<SandboxParser>,
-    shared: Arc<Shared>,
-    closed: watch::Receiver<bool>,
-}
-
-impl QueryService {
-    /// Plan each statement of a simple query: a hook's answer, or a DataFrame with its struct
-    /// columns spread, encoded as text.
-    async fn plan_simple<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
-    where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        let api = |e: DataFusionError| PgWireError::ApiError(Box::new(e));
-        let statements = self
-            .sql_parser
-            .parse(query)
-            .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-        if statements.is_empty() {
-            return Ok(vec![Response::EmptyQuery]);
-        }
-        let mut responses = Vec::with_capacity(statements.len());
-        'statements: for statement in statements {
-            for hook in &self.hooks {
-                if let Some(answer) = hook
-                    .handle_simple_query(&statement, &self.ctx, client)
-                    .await
-                {
-                    responses.push(answer?);
-                    continue 'statements;
-                }
-            }
-            let frame = self.ctx.sql(&statement.to_string()).await.map_err(api)?;
-            let (state, plan) = frame.into_parts();
-            let frame = DataFrame::new(state, flatten_struct_columns(plan).map_err(api)?);
-            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-            let encoded = encode_dataframe(frame, &Format::UnifiedText, Some(options)).await?;
-            responses.push(Response::Query(encoded));
-        }
-        Ok(responses)
-    }
-}
-
-#[async_trait]
-impl SimpleQueryHandler for QueryService {
-    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
-    where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        self.parser.admit(query)?;
-        let rewritten = rewrite_for_datafusion(query);
-        let query = rewritten.as_deref().unwrap_or(query);
-        let mut guard =
-            QueryGuard::start(client, self.shared.statement_timeout, self.closed.clone());
-        let responses = tokio::select! {
-            responses = self.plan_simple(client, query) => responses?,
-            reason = guard.stopped() => return Err(reason.to_error()),
-        };
-        Ok(responses
-            .into_iter()
-            .map(|response| guard_response(with_wire_names(response), guard.clone()))
-            .collect())
-    }
-}
-
-#[async_trait]
-impl ExtendedQueryHandler for QueryService {
-    type Statement = Statement;
-    type QueryParser = SandboxParser;
-
-    fn query_parser(&self) -> Arc<Self::QueryParser> {
-        Arc::clone(&self.parser)
-    }
-
-    async fn do_query<C>(
-        &self,
-        client: &mut C,
-        portal: &Portal<Self::Statement>,
-        max_rows: usize,
-    ) -> PgWireResult<Response>
-    where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore<Statement = Self::Statement>,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        let mut guard =
-            QueryGuard::start(client, self.shared.statement_timeout, self.closed.clone());
-        let response = tokio::select! {
-            response = ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows) => response?,
-            reason = guard.stopped() => return Err(reason.to_error()),
-        };
-        Ok(guard_response(with_wire_names(response), guard))
-    }
-}
-
-/// `response` with its columns named as Postgres names them (see [`wire_column_name`]).
-fn with_wire_names(response: Response) -> Response {
-    match response {
-        Response::Query(mut query) => {
-            query.row_schema = Arc::new(wire_fields(query.row_schema.as_ref().clone()));
-            Response::Query(query)
-        }
-        other => other,
-    }
-}
-
-fn wire_fields(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
-    fields
-        .into_iter()
-        .map(|field| {
-            let name = wire_column_name(field.name());
-            if name == field.name() {
-                return field;
-            }
-            FieldInfo::new(
-                name.to_string(),
-                field.table_id(),
-                field.column_id(),
-                field.datatype().clone(),
-                field.format(),
-            )
-            .with_format_options(Arc::clone(field.format_options()))
-            .with_type_size(field.type_size())
-            .with_type_modifier(field.type_modifier())
-        })
-        .collect()
 }

@@ -581,3 +581,88 @@ impl GroupsAccumulator for RfmMeasuresGroups {
             + self.long_texts.heap_bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Float64Array, StringArray};
+
+    /// Lines of three customers (groups 0, 1, 2), in the order they are fed: customer 0 buys
+    /// order 7 on one day in both halves (one order, one day), customer 1 has a repeated
+    /// order across the halves plus a new one on a later day, customer 2 only appears in the
+    /// second half.
+    const DAY: i64 = 86_400_000_000;
+    const GROUPS: [usize; 8] = [0, 1, 0, 1, 0, 1, 2, 1];
+    const TIMES: [i64; 8] = [
+        DAY,
+        2 * DAY,
+        DAY + 5,
+        2 * DAY,
+        DAY + 9,
+        5 * DAY,
+        3 * DAY,
+        2 * DAY,
+    ];
+    const AMOUNTS: [f64; 8] = [1.0, 10.0, 2.0, 20.0, 4.0, 40.0, 100.0, -5.0];
+    const ORDERS: [i64; 8] = [7, 8, 7, 8, 7, 9, 11, 8];
+
+    fn columns(range: std::ops::Range<usize>, text_ids: bool) -> Vec<ArrayRef> {
+        let orders: ArrayRef = if text_ids {
+            Arc::new(StringArray::from_iter_values(
+                ORDERS[range.clone()].iter().map(|o| format!("order-{o}")),
+            ))
+        } else {
+            Arc::new(Int64Array::from(ORDERS[range.clone()].to_vec()))
+        };
+        vec![
+            Arc::new(TimestampMicrosecondArray::from(
+                TIMES[range.clone()].to_vec(),
+            )),
+            Arc::new(Float64Array::from(AMOUNTS[range].to_vec())),
+            orders,
+        ]
+    }
+
+    fn one_pass(kind: OrderKind, text_ids: bool) -> ArrayRef {
+        let mut all = RfmMeasuresGroups::new(kind);
+        all.update_batch(&columns(0..8, text_ids), &GROUPS, None, 3)
+            .unwrap();
+        all.evaluate(EmitTo::All).unwrap()
+    }
+
+    fn two_halves_merged(kind: OrderKind, text_ids: bool) -> ArrayRef {
+        let mut states = Vec::new();
+        for half in [0..4, 4..8] {
+            let mut part = RfmMeasuresGroups::new(kind);
+            part.update_batch(&columns(half.clone(), text_ids), &GROUPS[half], None, 3)
+                .unwrap();
+            states.push(part.state(EmitTo::All).unwrap());
+        }
+        let mut merged = RfmMeasuresGroups::new(kind);
+        for state in &states {
+            merged.merge_batch(state, &[0, 1, 2], 3).unwrap();
+        }
+        merged.evaluate(EmitTo::All).unwrap()
+    }
+
+    #[test]
+    fn two_halves_merged_equal_one_pass() {
+        for (kind, text_ids) in [(OrderKind::Int, false), (OrderKind::Text, true)] {
+            let whole = one_pass(kind, text_ids);
+            assert_eq!(
+                whole.as_ref(),
+                two_halves_merged(kind, text_ids).as_ref(),
+                "{kind:?}"
+            );
+            // and the one pass is the hand-computed answer: frequency 1, 2 and 1 orders,
+            // monetary 7, 65 and 100, days 1, 2 and 1
+            let record = whole.as_struct();
+            let frequency = record.column(2).as_primitive::<Int64Type>();
+            assert_eq!(frequency.values().to_vec(), [1, 2, 1], "{kind:?}");
+            let monetary = record.column(3).as_primitive::<Float64Type>();
+            assert_eq!(monetary.values().to_vec(), [7.0, 65.0, 100.0], "{kind:?}");
+            let days = record.column(4).as_primitive::<Int64Type>();
+            assert_eq!(days.values().to_vec(), [1, 2, 1], "{kind:?}");
+        }
+    }
+}
