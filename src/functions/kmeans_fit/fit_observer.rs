@@ -6,7 +6,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use datafusion::prelude::{SessionConfig, SessionContext};
-//! use segql::functions::kmeans_fit::fit_observer::FitObserver;
+//! use segql::FitObserver;
 //!
 //! let observer = FitObserver::new(|start| {
 //!     eprintln!("fitting k={} on {} rows", start.k, start.rows);
