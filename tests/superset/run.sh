@@ -3,13 +3,13 @@
 # on loopback: Superset's metadata database set up from scratch, an admin user, the web server,
 # then superset_api.py driving its REST API (add the database, a dataset, SQL Lab, chart data).
 #
-#   bash tests/superset/run.sh [SEGQL_BINARY]   # default target/debug/segql (cargo test builds it)
+#   bash tests/superset/run.sh [SEGQL_BINARY]   # default $CARGO_TARGET_DIR/debug/segql (cargo test builds it)
 #
 # The venv is .venv-superset (scripts/test-deps.sh makes it). Exits non-zero, with both logs,
 # when any step fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-segql=${1:-target/debug/segql}
+segql=${1:-${CARGO_TARGET_DIR:-target}/debug/segql}
 python=.venv-superset/bin/python
 [ -x "$python" ] || { echo "run bash scripts/test-deps.sh first (it makes .venv-superset)" >&2; exit 1; }
 [ -x "$segql" ] || { echo "$segql is missing: cargo build first" >&2; exit 1; }
