@@ -556,4 +556,52 @@ mod tests {
         assert!(CollapseOrderLinesExec::try_new(scan.clone(), vec![0, 1, 3], 2, vec![9]).is_err());
         assert!(CollapseOrderLinesExec::try_new(scan, vec![0, 1, 3], 2, vec![0]).is_ok());
     }
+
+    /// The operator on its own over an in-memory input of two partitions: each run of lines
+    /// with the same customer, time and order becomes one row with the amounts summed, and
+    /// lines with a NULL customer are dropped.
+    #[tokio::test]
+    async fn runs_of_an_orders_lines_become_one_row() {
+        let first = batch(
+            vec![Some(1), Some(1), Some(1), None],
+            vec![Some(10), Some(10), Some(10), Some(10)],
+            vec![Some(2.0), Some(3.0), Some(1.0), Some(9.0)],
+            vec![Some("A"), Some("A"), Some("B"), Some("B")],
+        );
+        let second = batch(
+            vec![Some(2), Some(2)],
+            vec![Some(20), Some(20)],
+            vec![Some(1.5), Some(2.5)],
+            vec![Some("C"), Some("C")],
+        );
+        let input = datafusion::datasource::memory::MemorySourceConfig::try_new_exec(
+            &[vec![first.clone()], vec![second]],
+            first.schema(),
+            None,
+        )
+        .unwrap();
+        let exec =
+            Arc::new(CollapseOrderLinesExec::try_new(input, vec![0, 1, 3], 2, vec![0]).unwrap());
+        let batches = datafusion::physical_plan::collect(exec, Arc::new(TaskContext::default()))
+            .await
+            .unwrap();
+        let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        let mut rows: Vec<&str> = shown
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .skip(1)
+            .collect();
+        rows.sort();
+        assert_eq!(
+            rows,
+            [
+                "| 1 | 1970-01-01T00:00:00.000010 | 1.0 | B |",
+                "| 1 | 1970-01-01T00:00:00.000010 | 5.0 | A |",
+                "| 2 | 1970-01-01T00:00:00.000020 | 4.0 | C |",
+            ],
+            "{shown}"
+        );
+    }
 }

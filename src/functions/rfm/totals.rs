@@ -309,4 +309,62 @@ mod tests {
         let err = totals.add(&wrong).unwrap_err().to_string();
         assert!(err.contains("microsecond timestamp"), "{err}");
     }
+
+    /// The operator on its own over two in-memory partitions: the partitions are merged, every
+    /// row keeps its columns and gains the latest purchase (9) and the customer count (4).
+    #[tokio::test]
+    async fn every_row_gains_the_totals_over_all_partitions() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("customer", DataType::Int64, false),
+            Field::new(
+                "last",
+                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, None),
+                true,
+            ),
+        ]));
+        let part = |customers: Vec<i64>, times: Vec<Option<i64>>| {
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![
+                    Arc::new(Int64Array::from(customers)),
+                    Arc::new(TimestampMicrosecondArray::from(times)),
+                ],
+            )
+            .unwrap()
+        };
+        let input = datafusion::datasource::memory::MemorySourceConfig::try_new_exec(
+            &[
+                vec![part(vec![1, 2], vec![Some(5), None])],
+                vec![part(vec![3, 4], vec![Some(9), Some(7)])],
+            ],
+            Arc::clone(&schema),
+            None,
+        )
+        .unwrap();
+        let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+        fields.push(Arc::new(Field::new(LATEST, DataType::Int64, true)));
+        fields.push(Arc::new(Field::new(CUSTOMERS, DataType::Int64, false)));
+        let exec = Arc::new(
+            RfmTotalsExec::try_new(input, 1, Arc::new(Schema::new(fields)), None).unwrap(),
+        );
+        let batches = datafusion::physical_plan::collect(exec, Arc::new(TaskContext::default()))
+            .await
+            .unwrap();
+        let all =
+            datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let customers = all
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let mut seen: Vec<i64> = customers.values().to_vec();
+        seen.sort();
+        assert_eq!(seen, [1, 2, 3, 4]);
+        let latest = all
+            .column(2)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let count = all
+            .column(3)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        assert!(latest.iter().all(|v| v == Some(9)), "{latest:?}");
+        assert!(count.iter().all(|v| v == Some(4)), "{count:?}");
+    }
 }
