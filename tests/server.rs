@@ -330,29 +330,34 @@ fn sqlalchemy_inspect_and_pandas_read_sql() {
 #[test]
 fn sqlalchemy_1_4_inspector_and_pandas() {
     let server = start(&[]);
-    let python = superset_python();
-    let output = Command::new(python)
-        .arg(manifest().join("tests/server/sqlalchemy14.py"))
-        .args(["127.0.0.1", &server.port.to_string(), USER, PASSWORD])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}\n--- server log ---\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        server.log()
+    let port = server.port.to_string();
+    run_in_superset_venv(
+        &server,
+        "sqlalchemy14.py",
+        &["127.0.0.1", &port, USER, PASSWORD],
     );
 }
 
-/// The Python of Superset's venv, with SQLAlchemy 1.4 and psycopg2 as Superset 6.1 pins them.
-fn superset_python() -> PathBuf {
+/// Runs `script` (under tests/server/) with `args` in Superset's venv, which has SQLAlchemy
+/// 1.4 and psycopg2 as Superset 6.1 pins them; fails with its output and `server`'s log.
+fn run_in_superset_venv(server: &Server, script: &str, args: &[&str]) {
     let python = manifest().join(".venv-superset/bin/python");
     assert!(
         python.exists(),
         "run `bash scripts/test-deps.sh` once: it makes .venv-superset (Superset 6.1, SQLAlchemy 1.4)"
     );
-    python
+    let output = Command::new(python)
+        .arg(manifest().join("tests/server").join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{script}:\n{}\n{}\n--- server log ---\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
 }
 
 /// psql's `\d` family: `\df` lists segql's functions with their arguments, `\du` the login

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use super::{PASSWORD, USER, manifest, ok, psql, start, superset_python};
+use super::{PASSWORD, USER, manifest, ok, psql, run_in_superset_venv, start};
 
 /// A PostgreSQL server for one test, stopped when dropped.
 struct Postgres {
@@ -173,17 +173,10 @@ fn sqlalchemy_1_4_matches_postgresql() {
         "postgresql+psycopg2://segql@127.0.0.1:{}/datafusion?sslmode=disable",
         postgres.port
     );
-    let output = Command::new(superset_python())
-        .arg(manifest().join("tests/server/compare_sqlalchemy14.py"))
-        .args([&segql_url, &postgres_url])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}\n--- server log ---\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        server.log()
+    run_in_superset_venv(
+        &server,
+        "compare_sqlalchemy14.py",
+        &[&segql_url, &postgres_url],
     );
 }
 
