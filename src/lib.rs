@@ -40,6 +40,7 @@ pub(crate) mod functions;
 pub mod kmeans;
 pub mod model;
 pub(crate) mod planner;
+pub mod quality;
 pub mod reference;
 pub(crate) mod rfm;
 pub mod script;

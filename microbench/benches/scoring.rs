@@ -39,7 +39,7 @@ fn scoring(c: &mut Criterion) {
             skipped_rows: 0,
         };
         let mut options = TrainOptions::new(k);
-        options.n_init = 1;
+        options.kmeans.n_init = 1;
         let model = train("bench", data, &options).expect("trains");
         let arrays: Vec<ArrayRef> = raw
             .iter()

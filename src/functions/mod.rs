@@ -17,10 +17,16 @@
 //! | `segql_rfm_segment` | scalar, helper of `rfm` | `rfm/segql_rfm_segment.rs` | `tests/slt/rfm/segql_rfm_segment.slt` | README |
 //! | `segql_rfm_cell` | scalar, helper of `rfm` | `rfm/segql_rfm_cell.rs` | `tests/slt/rfm/segql_rfm_cell.slt` | README |
 //! | `kmeans_fit` | table | `kmeans_fit/mod.rs` (+ `exec.rs`, `fit_observer.rs`) | `tests/slt/kmeans_fit/` | README "kmeans_fit(input, k ...)" |
+//! | `kmeans_search` | table | `kmeans_search/mod.rs` (+ `ks.rs`; runs on `kmeans_fit`'s operator) | `tests/slt/kmeans_search/` | README "kmeans_search(input ...)" |
+//! | `kmeans_evaluate` | table | `kmeans_evaluate.rs` (runs on `kmeans_fit`'s operator) | `tests/slt/kmeans_evaluate.slt` | README "kmeans_evaluate(model, input ...)" |
+//! | `segql_elbow` | aggregate, helper of `kmeans_search` | `kmeans_search/segql_elbow.rs` | `tests/slt/kmeans_search/segql_elbow.slt` | README |
 //! | `assign_segment` | table | `assign_segment/mod.rs` | `tests/slt/assign_segment.slt` | README "assign_segment(model, input)" |
 //! | `assign_segment` | scalar | `assign_segment/udf.rs` | `tests/slt/assign_segment.slt` | README "assign_segment(model, feature_1, ...)" |
 //! | `segql_models` | table | `segql_models.rs` | `tests/slt/segql_models.slt` | README "segql_models()" |
+//! | `model_segments` | table | `model_segments.rs` | `tests/slt/model_segments.slt` | README "model_segments(model)" |
+//! | `model_search` | table | `model_search.rs` | `tests/slt/model_search.slt` | README "model_search(model)" |
 //! | `drop_model` | scalar | `drop_model.rs` | `tests/slt/drop_model.slt` | README "drop_model(name)" |
+//! | `rename_segments` | scalar | `rename_segments.rs` | `tests/slt/rename_segments.slt` | README "rename_segments(model, names)" |
 //! | `demo_transactions` | table | `demo_transactions.rs` | `tests/slt/demo_transactions.slt` | README "demo_transactions(...)" |
 //!
 //! Adding a function:
@@ -40,7 +46,12 @@ pub mod assign_segment;
 pub mod common;
 pub mod demo_transactions;
 pub mod drop_model;
+pub mod kmeans_evaluate;
 pub mod kmeans_fit;
+pub mod kmeans_search;
+pub mod model_search;
+pub mod model_segments;
+pub mod rename_segments;
 pub mod rfm;
 pub mod segql_models;
 
@@ -58,10 +69,18 @@ pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFun
     vec![
         Arc::new(rfm::RfmFunction),
         Arc::new(kmeans_fit::KMeansFitFunction::new(Arc::clone(store))),
+        Arc::new(kmeans_search::KMeansSearchFunction::new(Arc::clone(store))),
+        Arc::new(kmeans_evaluate::KMeansEvaluateFunction::new(Arc::clone(
+            store,
+        ))),
         Arc::new(assign_segment::AssignSegmentFunction::new(Arc::clone(
             store,
         ))),
         Arc::new(segql_models::SegqlModelsFunction::new(Arc::clone(store))),
+        Arc::new(model_segments::ModelSegmentsFunction::new(Arc::clone(
+            store,
+        ))),
+        Arc::new(model_search::ModelSearchFunction::new(Arc::clone(store))),
         Arc::new(demo_transactions::DemoTransactionsFunction),
     ]
 }
@@ -75,8 +94,12 @@ pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
     vec![
         &rfm::SPEC,
         &kmeans_fit::SPEC,
+        &kmeans_search::SPEC,
+        &kmeans_evaluate::SPEC,
         &assign_segment::SPEC,
         &segql_models::SPEC,
+        &model_segments::SPEC,
+        &model_search::SPEC,
         &demo_transactions::SPEC,
     ]
 }
@@ -90,12 +113,17 @@ pub fn scalar_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<ScalarUDF>> {
         rfm::segql_rfm_cell::udf(),
         assign_segment::udf::udf(Arc::clone(store)),
         drop_model::udf(Arc::clone(store)),
+        rename_segments::udf(Arc::clone(store)),
     ]
 }
 
 /// Every segql aggregate function.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    vec![rfm::aggregate::udaf(), rfm::segql_rfm_measures::udaf()]
+    vec![
+        rfm::aggregate::udaf(),
+        rfm::segql_rfm_measures::udaf(),
+        kmeans_search::segql_elbow::udaf(),
+    ]
 }
 
 /// Every segql scalar and aggregate function's documentation, by name, in reference order.
@@ -104,6 +132,7 @@ pub fn expression_docs() -> Vec<(&'static str, &'static Documentation)> {
         (rfm::aggregate::NAME, &*rfm::aggregate::DOC),
         (assign_segment::udf::NAME, &*assign_segment::udf::DOC),
         (drop_model::NAME, &*drop_model::DOC),
+        (rename_segments::NAME, &*rename_segments::DOC),
         (rfm::segql_timestamp::NAME, &*rfm::segql_timestamp::DOC),
         (
             rfm::segql_check_finite::NAME,
@@ -114,6 +143,10 @@ pub fn expression_docs() -> Vec<(&'static str, &'static Documentation)> {
         (
             rfm::segql_rfm_measures::NAME,
             &*rfm::segql_rfm_measures::DOC,
+        ),
+        (
+            kmeans_search::segql_elbow::NAME,
+            &*kmeans_search::segql_elbow::DOC,
         ),
     ]
 }

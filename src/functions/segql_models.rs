@@ -22,6 +22,8 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::error::data_err;
+use crate::functions::common::store_function;
+use crate::functions::kmeans_search::ks::KsText;
 use crate::model::{ModelEntry, ModelStore};
 use crate::planner::{Args, FunctionSpec, SegqlTableFunction};
 
@@ -33,8 +35,9 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     params: &[],
     description: "The saved models: name, k, features, transforms, standardize, rows, skipped_rows \
                   (NULL features), inertia, seed, n_init, init, fingerprint (of the training \
-                  data), created_at, format_version, segql_version, location and status ('ok' or \
-                  why the file cannot be read).",
+                  data), created_at, format_version, segql_version, kind, chosen_by ('given', or \
+                  'search' for an 'auto' fit), searched_ks, location and status ('ok' or why the \
+                  file cannot be read).",
     example: "SELECT name, k, features, rows, inertia FROM segql_models()",
     columns: &[
         ("name", "TEXT: model name"),
@@ -61,23 +64,18 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "format_version, segql_version",
             "the file format and the segql that wrote it",
         ),
+        ("kind", "TEXT: 'kmeans'"),
+        (
+            "chosen_by",
+            "TEXT: how k was chosen: 'given', or 'search' for kmeans_fit(input, 'auto'); model_search(name) shows the search",
+        ),
+        ("searched_ks", "TEXT: the ks an 'auto' fit searched"),
         ("location", "TEXT: the model's file (or 'memory')"),
         ("status", "TEXT: 'ok', or why the file cannot be read"),
     ],
 };
 
-/// The `segql_models` table function over `store`.
-#[derive(Debug)]
-pub struct SegqlModelsFunction {
-    store: Arc<dyn ModelStore>,
-}
-
-impl SegqlModelsFunction {
-    /// The function listing `store`.
-    pub fn new(store: Arc<dyn ModelStore>) -> Self {
-        Self { store }
-    }
-}
+store_function!(SegqlModelsFunction, "lists the models in the store");
 
 impl SegqlTableFunction for SegqlModelsFunction {
     fn spec(&self) -> &'static FunctionSpec {
@@ -120,6 +118,9 @@ fn schema() -> SchemaRef {
         ),
         Field::new("format_version", DataType::Int32, true),
         text("segql_version"),
+        text("kind"),
+        text("chosen_by"),
+        text("searched_ks"),
         Field::new("location", DataType::Utf8, false),
         Field::new("status", DataType::Utf8, false),
     ]))
@@ -207,6 +208,17 @@ fn listing(schema: &SchemaRef, entries: &[ModelEntry]) -> Result<RecordBatch> {
                 .iter()
                 .map(|m| m.as_ref().map(|m| m.segql_version.clone())),
         )),
+        Arc::new(StringArray::from_iter(
+            models.iter().map(|m| m.as_ref().map(|_| "kmeans")),
+        )),
+        Arc::new(StringArray::from_iter(models.iter().map(|m| {
+            m.as_ref()
+                .map(|m| if m.search.is_some() { "search" } else { "given" })
+        }))),
+        Arc::new(StringArray::from_iter(models.iter().map(|m| {
+            let search = m.as_ref()?.search.as_ref()?;
+            Some(KsText(&search.options.ks).to_string())
+        }))),
         Arc::new(StringArray::from_iter_values(
             entries.iter().map(|e| e.location.as_str()),
         )),

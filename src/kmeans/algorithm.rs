@@ -133,7 +133,7 @@ pub fn nearest(row: &[f64], centroids: &[f64]) -> (usize, f64) {
 }
 
 /// Distinct rows, counting no further than `limit`.
-fn count_distinct_rows(x: &[f64], d: usize, limit: usize) -> usize {
+pub(crate) fn count_distinct_rows(x: &[f64], d: usize, limit: usize) -> usize {
     let mut seen = HashSet::new();
     for row in x.chunks_exact(d.max(1)) {
         // -0.0 and 0.0 are the same point

@@ -34,13 +34,20 @@ impl Init {
 /// Unchecked K-Means hyperparameters, with scikit-learn's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KMeansParams {
-    k: usize,
-    init: Init,
-    n_init: usize,
-    max_iter: usize,
-    tol: f64,
-    seed: u64,
-    threads: usize,
+    /// Number of clusters.
+    pub k: usize,
+    /// How the first centres are chosen.
+    pub init: Init,
+    /// Restarts; the fit with the lowest inertia is kept.
+    pub n_init: usize,
+    /// Maximum Lloyd iterations per restart.
+    pub max_iter: usize,
+    /// Convergence tolerance, relative to the mean feature variance (as scikit-learn).
+    pub tol: f64,
+    /// Random seed: the same seed gives the same model.
+    pub seed: u64,
+    /// Worker threads; the result does not depend on it.
+    pub threads: usize,
 }
 
 impl KMeansParams {

@@ -10,8 +10,12 @@
 //! SELECT segment, count(*) FROM assign_segment('seg', rfm(sales)) GROUP BY segment;
 //! ```
 
+mod canonical;
 pub mod directory_store;
+pub mod evaluate;
 pub mod labels;
+mod profile;
+pub mod search;
 pub mod store;
 pub mod train;
 
@@ -21,8 +25,13 @@ use crate::kmeans::nearest;
 use crate::kmeans::preprocess::{Scaler, Transform};
 
 pub use directory_store::DirectoryStore;
+pub use evaluate::{Evaluation, SegmentEvaluation, evaluate};
+pub use search::{KScore, RULE, Search, SearchError, SearchOptions, search};
 pub use store::{MemoryStore, ModelEntry, ModelStore, StoreError};
-pub use train::{FeatureData, NullPolicy, TrainError, TrainOptions, train};
+pub use train::{
+    FeatureData, NullPolicy, PreparedData, TrainError, TrainOptions, Trained, prepare, train,
+    train_prepared,
+};
 
 /// The `format` field of every model file.
 pub const FORMAT: &str = "segql-model";
@@ -75,8 +84,12 @@ pub struct SegmentInfo {
     pub mean_original: Vec<f64>,
     /// Sum of squared distances of the members to the centroid, in the fitted space.
     pub sse: f64,
-    /// A readable name (`Champions`, `high monetary, low recency_days`).
+    /// A readable name (`Champions`, `high monetary, low recency_days`), or the analyst's own
+    /// name once the segment is renamed.
     pub label: String,
+    /// The name segql gave the segment, kept when an analyst renames it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_label: Option<String>,
 }
 
 /// The options a model was fitted with, as given in SQL (after defaults).
@@ -131,6 +144,24 @@ pub struct SegmentModel {
     pub created_at_ms: i64,
     /// The segql version that fitted it.
     pub segql_version: String,
+    /// The search that chose k, for a `k => 'auto'` fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchRecord>,
+}
+
+/// How an `'auto'` fit chose its k: the candidates, the rule and every k's scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRecord {
+    /// The rule that picked k, in words.
+    pub rule: String,
+    /// The k it picked.
+    pub chosen_k: usize,
+    /// How the silhouette was measured: `exact` or `sample N`.
+    pub silhouette_method: String,
+    /// The settings of the search.
+    pub options: SearchOptions,
+    /// One score per candidate k.
+    pub scores: Vec<KScore>,
 }
 
 impl SegmentModel {

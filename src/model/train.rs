@@ -1,19 +1,18 @@
-//! Training a [`SegmentModel`]: canonical row order, preprocessing, K-Means, then the segment
-//! profile (numbering, sizes, centroids and means in original units, labels).
+//! Training a [`SegmentModel`] in two steps: [`prepare`] does what does not depend on k (the
+//! canonical row order, the fingerprint, each feature's transform and scaler), then
+//! [`train_prepared`] fits K-Means for one k and profiles its segments. [`train`] is both; a
+//! search over k prepares once.
 //!
 //! Rows are sorted before anything else, so the model depends only on the multiset of input
 //! rows: the same data gives the same model whatever the partitioning or batch size it came in.
 
-use std::cmp::Ordering;
-
 use ndarray::Array2;
 
-use super::labels::{RfmLabeler, deviation_label};
-use super::{FORMAT, FORMAT_VERSION, FeatureModel, FitOptions, SegmentInfo, SegmentModel};
+use super::canonical::{canonical_order, fingerprint};
+use super::profile::{Profile, number_by_size, profile};
+use super::{FORMAT, FORMAT_VERSION, FeatureModel, FitOptions, SegmentModel};
 use crate::kmeans::preprocess::{Scaler, Transform, TransformKind};
-use crate::kmeans::{
-    Init, KMeansError, KMeansParams, KMeansParamsError, Monitor, fit_monitored, nearest,
-};
+use crate::kmeans::{KMeansError, KMeansParams, KMeansParamsError, Monitor, fit_monitored};
 
 /// What to do with a row whose feature is NULL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,42 +45,25 @@ impl NullPolicy {
 /// Everything `kmeans_fit` accepts besides the data.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    /// Number of segments.
-    pub k: usize,
-    /// Initialisation.
-    pub init: Init,
-    /// Restarts.
-    pub n_init: usize,
-    /// Iteration limit per restart.
-    pub max_iter: usize,
-    /// Relative tolerance.
-    pub tol: f64,
-    /// Random seed.
-    pub seed: u64,
+    /// K-Means itself: k, initialisation, restarts, iterations, tolerance, seed, threads
+    /// (the threads never change the result).
+    pub kmeans: KMeansParams,
     /// Skew-correcting transform.
     pub transform: TransformKind,
     /// Standardise features after the transform.
     pub standardize: bool,
     /// NULL handling (applied while reading; recorded here).
     pub nulls: NullPolicy,
-    /// Worker threads for the fit (never changes the result).
-    pub threads: usize,
 }
 
 impl TrainOptions {
     /// scikit-learn's defaults for `k` segments, with segql's preprocessing defaults.
     pub fn new(k: usize) -> Self {
         Self {
-            k,
-            init: Init::KMeansPlusPlus,
-            n_init: 10,
-            max_iter: 300,
-            tol: 1e-4,
-            seed: 0,
+            kmeans: KMeansParams::new(k),
             transform: TransformKind::Auto,
             standardize: true,
             nulls: NullPolicy::Skip,
-            threads: 1,
         }
     }
 }
@@ -169,17 +151,62 @@ pub fn train_monitored(
     options: &TrainOptions,
     monitor: &Monitor,
 ) -> Result<SegmentModel, TrainError> {
-    let params = KMeansParams::new(options.k)
-        .init(options.init)
-        .n_init(options.n_init)
-        .max_iter(options.max_iter)
-        .tol(options.tol)
-        .seed(options.seed)
-        .threads(options.threads.max(1))
-        .check()?;
-    let d = data.names.len();
-    let n = data.columns.first().map_or(0, Vec::len);
-    if n == 0 {
+    options.kmeans.clone().check()?;
+    let prepared = prepare(data, options)?;
+    Ok(train_prepared(name, &prepared, options, monitor)?.model)
+}
+
+/// The training data after the steps every k shares.
+#[derive(Debug, Clone)]
+pub struct PreparedData {
+    /// Feature names.
+    pub names: Vec<String>,
+    /// The original values, rows in canonical order.
+    pub columns: Vec<Vec<f64>>,
+    /// Each feature's fitted transform and scaler.
+    pub features: Vec<FeatureModel>,
+    /// The rows in the fitted space (n × d, canonical order): what K-Means runs on.
+    pub x: Array2<f64>,
+    /// The input's fingerprint (names and values in canonical order).
+    pub fingerprint: String,
+    /// Rows left out before training because a feature was NULL.
+    pub skipped_rows: u64,
+}
+
+impl PreparedData {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.x.nrows()
+    }
+}
+
+/// The first steps of training: check the data, put its rows in canonical order, fingerprint
+/// it, and fit each feature's transform and scaler (`options.transform`, `.standardize`).
+pub fn prepare(data: FeatureData, options: &TrainOptions) -> Result<PreparedData, TrainError> {
+    check_data(&data)?;
+    let columns = canonical_order(&data.columns);
+    let fingerprint = fingerprint(&data.names, &columns);
+    let prepared = prepare_features(&data.names, &columns, options)?;
+    let n = columns.first().map_or(0, Vec::len);
+    let mut x = Array2::zeros((n, data.names.len()));
+    for (j, (_, values)) in prepared.iter().enumerate() {
+        for (i, &v) in values.iter().enumerate() {
+            x[[i, j]] = v;
+        }
+    }
+    Ok(PreparedData {
+        names: data.names,
+        columns,
+        features: prepared.into_iter().map(|(f, _)| f).collect(),
+        x,
+        fingerprint,
+        skipped_rows: data.skipped_rows,
+    })
+}
+
+/// Rows to train on, every value finite.
+fn check_data(data: &FeatureData) -> Result<(), TrainError> {
+    if data.columns.first().is_none_or(Vec::is_empty) {
         return Err(TrainError::Empty {
             skipped: data.skipped_rows,
         });
@@ -192,232 +219,82 @@ pub fn train_monitored(
             });
         }
     }
-    let columns = canonical_order(&data.columns);
-    let fingerprint = fingerprint(&data.names, &columns);
+    Ok(())
+}
 
-    // Preprocessing, fitted feature by feature.
-    let prepared = prepare_features(&data.names, &columns, options)?;
-    let mut x = Array2::zeros((n, d));
-    for (j, (_, values)) in prepared.iter().enumerate() {
-        for (i, &v) in values.iter().enumerate() {
-            x[[i, j]] = v;
-        }
-    }
-    let features: Vec<FeatureModel> = prepared.into_iter().map(|(f, _)| f).collect();
+/// A model and the segment of each of its training rows.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The model.
+    pub model: SegmentModel,
+    /// Each row's segment, rows in [`PreparedData`]'s (canonical) order.
+    pub labels: Vec<u32>,
+}
 
-    let fitted = fit_monitored(&params, x.view(), monitor).map_err(|e| match e {
-        KMeansError::Cancelled => TrainError::Cancelled,
-        KMeansError::Params(p) => TrainError::Params(p),
-        KMeansError::Empty => TrainError::Empty {
-            skipped: data.skipped_rows,
-        },
-        KMeansError::TooFewPoints { k, distinct } => TrainError::TooFewPoints { k, distinct },
-        KMeansError::NonFinite { feature, .. } => TrainError::NonFinite {
-            feature: data.names[feature].clone(),
-            transformed: true,
-        },
-    })?;
-
-    // Number segments by descending size (ties: centroid order), then assign every row with
-    // the same function scoring uses, so sizes and scores agree exactly.
-    let k = options.k;
-    let mut counts = vec![0u64; k];
-    for &l in &fitted.labels {
-        counts[l] += 1;
-    }
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| {
-        counts[b].cmp(&counts[a]).then_with(|| {
-            lexicographic(
-                fitted.centroids.row(a).as_slice().unwrap_or(&[]),
-                fitted.centroids.row(b).as_slice().unwrap_or(&[]),
-            )
-        })
-    });
-    let centroids: Vec<f64> = order
-        .iter()
-        .flat_map(|&c| fitted.centroids.row(c).to_vec())
-        .collect();
-    let mut size = vec![0u64; k];
-    let mut sse = vec![0.0f64; k];
-    let mut sums = vec![0.0f64; k * d];
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
-    for (i, row) in x.rows().into_iter().enumerate() {
-        let (c, dist) = nearest(row.as_slice().unwrap_or(&[]), &centroids);
-        size[c] += 1;
-        members[c].push(i);
-        sse[c] += dist;
-        for (sum, column) in sums[c * d..(c + 1) * d].iter_mut().zip(&columns) {
-            *sum += column[i];
-        }
-    }
-
-    let population: Vec<(f64, f64)> = (0..d)
-        .map(|j| {
-            let column = x.column(j);
-            let mean = column.sum() / n as f64;
-            let var = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
-            (mean, var.sqrt())
-        })
-        .collect();
-    let names: Vec<&str> = data.names.iter().map(String::as_str).collect();
-    let rfm_labels = RfmLabeler::new(&names, &columns);
-    let segments: Vec<SegmentInfo> = (0..k)
-        .map(|c| {
-            let centroid = centroids[c * d..(c + 1) * d].to_vec();
-            let centroid_original: Vec<f64> = features
-                .iter()
-                .zip(&centroid)
-                .map(|(f, &z)| f.original(z))
-                .collect();
-            let mean_original = if size[c] == 0 {
-                centroid_original.clone()
-            } else {
-                (0..d).map(|j| sums[c * d + j] / size[c] as f64).collect()
-            };
-            let label = rfm_labels
-                .as_ref()
-                .and_then(|l| l.label(&members[c]))
-                .map(str::to_string)
-                .unwrap_or_else(|| deviation_label(&names, &population, &centroid));
-            SegmentInfo {
-                size: size[c],
-                share: size[c] as f64 / n as f64,
-                centroid,
-                centroid_original,
-                mean_original,
-                sse: sse[c],
-                label,
-            }
-        })
-        .collect();
-
-    let mut segments = segments;
-    disambiguate(&mut segments, &names, &population);
-
-    Ok(SegmentModel {
+/// The last steps of training, for `options.kmeans`' k: fit K-Means on the prepared rows,
+/// number the segments by descending size, profile them, and record how the model was made.
+pub fn train_prepared(
+    name: &str,
+    prepared: &PreparedData,
+    options: &TrainOptions,
+    monitor: &Monitor,
+) -> Result<Trained, TrainError> {
+    let params = options.kmeans.clone().check()?;
+    let fitted =
+        fit_monitored(&params, prepared.x.view(), monitor).map_err(|e| fit_error(e, prepared))?;
+    let centroids = number_by_size(fitted.centroids.view(), &fitted.labels);
+    let Profile { segments, labels } = profile(
+        &prepared.names,
+        &prepared.features,
+        &prepared.columns,
+        &prepared.x,
+        &centroids,
+    );
+    let model = SegmentModel {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
         name: name.to_string(),
-        features,
-        inertia: sse.iter().sum(),
+        features: prepared.features.clone(),
+        inertia: segments.iter().map(|s| s.sse).sum(),
         segments,
         options: FitOptions {
-            k,
-            init: options.init.name().to_string(),
-            n_init: options.n_init,
-            max_iter: options.max_iter,
-            tol: options.tol,
-            seed: options.seed,
+            k: params.k(),
+            init: params.init().name().to_string(),
+            n_init: params.n_init(),
+            max_iter: params.max_iter(),
+            tol: params.tol(),
+            seed: params.seed(),
             transform: options.transform.name().to_string(),
             standardize: options.standardize,
             nulls: options.nulls.name().to_string(),
         },
-        rows: n as u64,
-        skipped_rows: data.skipped_rows,
+        rows: prepared.rows() as u64,
+        skipped_rows: prepared.skipped_rows,
         n_iter: fitted.n_iter as u64,
-        fingerprint,
+        fingerprint: prepared.fingerprint.clone(),
         created_at_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64),
         segql_version: env!("CARGO_PKG_VERSION").to_string(),
-    })
-}
-
-/// Segments that share a label are told apart by the feature on which each differs most from
-/// the others of its group: "Loyal Customers (higher monetary)", "Loyal Customers (lower
-/// monetary)". Any label still shared gets the segment number.
-fn disambiguate(segments: &mut [SegmentInfo], names: &[&str], population: &[(f64, f64)]) {
-    let labels: Vec<String> = segments.iter().map(|s| s.label.clone()).collect();
-    let d = names.len();
-    let mut renamed = labels.clone();
-    for (i, label) in labels.iter().enumerate() {
-        let group: Vec<usize> = (0..labels.len()).filter(|&j| labels[j] == *label).collect();
-        if group.len() < 2 {
-            continue;
-        }
-        let (feature, delta) = (0..d)
-            .map(|f| {
-                let mean = group.iter().map(|&g| segments[g].centroid[f]).sum::<f64>()
-                    / group.len() as f64;
-                let scale = if population[f].1 > 0.0 {
-                    population[f].1
-                } else {
-                    1.0
-                };
-                (f, (segments[i].centroid[f] - mean) / scale)
-            })
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()).then(b.0.cmp(&a.0)))
-            .unwrap_or((0, 0.0));
-        let direction = if delta > 0.0 { "higher" } else { "lower" };
-        renamed[i] = format!("{label} ({direction} {})", names[feature]);
-    }
-    for (i, s) in segments.iter_mut().enumerate() {
-        let shared = renamed.iter().filter(|l| **l == renamed[i]).count() > 1;
-        s.label = if shared {
-            format!("{} #{i}", renamed[i])
-        } else {
-            renamed[i].clone()
-        };
-    }
-}
-
-fn lexicographic(a: &[f64], b: &[f64]) -> Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.total_cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or(Ordering::Equal)
-}
-
-/// The columns with their rows sorted lexicographically (-0.0 counts as 0.0).
-///
-/// Each row becomes `d` unsigned keys side by side (ordered as `f64::total_cmp` orders the
-/// values), so a comparison reads one contiguous row instead of one value per column.
-fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let n = columns.first().map_or(0, Vec::len);
-    let d = columns.len().max(1);
-    let mut keys = vec![0u64; n * d];
-    for (j, column) in columns.iter().enumerate() {
-        for (i, &v) in column.iter().enumerate() {
-            keys[i * d + j] = total_order_key(v + 0.0);
-        }
-    }
-    let index = match d {
-        1 => sorted_rows::<1>(&keys),
-        2 => sorted_rows::<2>(&keys),
-        3 => sorted_rows::<3>(&keys),
-        4 => sorted_rows::<4>(&keys),
-        _ => sorted_rows_any_width(&keys, d),
+        search: None,
     };
-    columns
-        .iter()
-        .map(|c| index.iter().map(|&i| c[i as usize] + 0.0).collect())
-        .collect()
+    Ok(Trained { model, labels })
 }
 
-/// The row numbers of `keys` (rows of `D` keys each, flattened) in ascending key order.
-/// Rows are sorted as inline arrays, which compares without indirection; equal rows keep
-/// their input order.
-fn sorted_rows<const D: usize>(keys: &[u64]) -> Vec<u32> {
-    let mut rows: Vec<([u64; D], u32)> = keys
-        .chunks_exact(D)
-        .enumerate()
-        .map(|(i, row)| (row.try_into().expect("chunks of D keys"), i as u32))
-        .collect();
-    rows.sort_unstable();
-    rows.into_iter().map(|(_, i)| i).collect()
-}
-
-/// [`sorted_rows`] for a width known only at run time.
-fn sorted_rows_any_width(keys: &[u64], d: usize) -> Vec<u32> {
-    let n = keys.len() / d.max(1);
-    let mut index: Vec<u32> = (0..n as u32).collect();
-    index.sort_by(|&a, &b| {
-        let (a, b) = (a as usize * d, b as usize * d);
-        keys[a..a + d].cmp(&keys[b..b + d])
-    });
-    index
+/// K-Means' error as a training error, naming the feature.
+pub(super) fn fit_error(error: KMeansError, prepared: &PreparedData) -> TrainError {
+    match error {
+        KMeansError::Cancelled => TrainError::Cancelled,
+        KMeansError::Params(p) => TrainError::Params(p),
+        KMeansError::Empty => TrainError::Empty {
+            skipped: prepared.skipped_rows,
+        },
+        KMeansError::TooFewPoints { k, distinct } => TrainError::TooFewPoints { k, distinct },
+        KMeansError::NonFinite { feature, .. } => TrainError::NonFinite {
+            feature: prepared.names[feature].clone(),
+            transformed: true,
+        },
+    }
 }
 
 /// A feature's fitted preprocessing and its prepared column.
@@ -425,7 +302,7 @@ type Prepared = (FeatureModel, Vec<f64>);
 
 /// Each feature's fitted transform and scaler with its prepared column (the values
 /// [`FeatureModel::prepare`] gives, computed once). Features are fitted side by side on up to
-/// `options.threads` threads, since a Box-Cox search over one skewed feature can take as long
+/// `options.kmeans.threads` threads, since a Box-Cox search over one skewed feature can take as long
 /// as a restart; the first failing feature (in feature order) is the error.
 fn prepare_features(
     names: &[String],
@@ -460,7 +337,7 @@ fn prepare_features(
         Ok((feature, values))
     };
     let d = names.len();
-    let threads = options.threads.clamp(1, d.max(1));
+    let threads = options.kmeans.threads.clamp(1, d.max(1));
     if threads == 1 {
         return (0..d).map(prepare).collect();
     }
@@ -490,71 +367,8 @@ fn prepare_features(
         .collect()
 }
 
-/// An unsigned key that sorts as `f64::total_cmp` sorts `v`: negative values have all their
-/// bits flipped, the others only their sign bit.
-fn total_order_key(v: f64) -> u64 {
-    let bits = v.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    }
-}
-
-/// FNV-1a (64-bit) over the feature names (byte by byte) and the values in canonical order
-/// (one 64-bit word per value), as hex.
-fn fingerprint(names: &[String], columns: &[Vec<f64>]) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash = OFFSET;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(PRIME);
-        }
-    };
-    for name in names {
-        feed(name.as_bytes());
-        feed(&[0]);
-    }
-    let n = columns.first().map_or(0, Vec::len);
-    for i in 0..n {
-        for column in columns {
-            hash ^= column[i].to_bits();
-            hash = hash.wrapping_mul(PRIME);
-        }
-    }
-    format!("{hash:016x}")
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn total_order_keys_sort_as_total_cmp() {
-        let mut values = vec![
-            f64::INFINITY,
-            -1.5,
-            0.0,
-            3.25,
-            f64::NEG_INFINITY,
-            -0.0,
-            1e-300,
-            -1e300,
-            2.0,
-        ];
-        let mut by_key = values.clone();
-        by_key.sort_by_key(|&v| total_order_key(v));
-        values.sort_by(f64::total_cmp);
-        assert_eq!(
-            by_key.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-        );
-        // by hand: the smallest is -inf, then -1e300; -0.0 just before 0.0
-        assert_eq!(by_key[0], f64::NEG_INFINITY);
-        assert_eq!(by_key[1], -1e300);
-        assert!(by_key[3] == 0.0 && by_key[3].is_sign_negative());
-    }
-
     use super::*;
 
     fn data(columns: Vec<Vec<f64>>) -> FeatureData {
@@ -571,30 +385,6 @@ mod tests {
             standardize: false,
             ..TrainOptions::new(k)
         }
-    }
-
-    #[test]
-    fn fixed_and_run_time_widths_sort_rows_alike() {
-        // few distinct values, so many rows tie on their first keys or entirely
-        let mut state = 7u64;
-        let keys: Vec<u64> = (0..4000)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (state >> 61) % 3
-            })
-            .collect();
-        let by_hand = |d: usize| {
-            let mut index: Vec<u32> = (0..(keys.len() / d) as u32).collect();
-            index.sort_by_key(|&i| keys[i as usize * d..(i as usize + 1) * d].to_vec());
-            index
-        };
-        assert_eq!(sorted_rows::<1>(&keys), by_hand(1));
-        assert_eq!(sorted_rows::<2>(&keys), by_hand(2));
-        assert_eq!(sorted_rows::<4>(&keys), by_hand(4));
-        assert_eq!(sorted_rows_any_width(&keys, 5), by_hand(5));
-        assert_eq!(sorted_rows::<3>(&keys[..3999]), by_hand(3));
     }
 
     #[test]
@@ -639,38 +429,6 @@ mod tests {
             let back = model.features[0].prepare(s.centroid_original[0]);
             assert!((back - s.centroid[0]).abs() < 1e-9);
         }
-    }
-
-    #[test]
-    fn shared_labels_are_told_apart() {
-        let segment = |label: &str, centroid: Vec<f64>| SegmentInfo {
-            size: 1,
-            share: 0.25,
-            centroid_original: centroid.clone(),
-            mean_original: centroid.clone(),
-            centroid,
-            sse: 0.0,
-            label: label.into(),
-        };
-        let mut segments = vec![
-            segment("Loyal", vec![0.0, 1.0]),
-            segment("Loyal", vec![0.1, 3.0]),
-            segment("Lost", vec![5.0, 5.0]),
-            segment("Same", vec![1.0, 1.0]),
-            segment("Same", vec![1.0, 1.0]),
-        ];
-        disambiguate(&mut segments, &["r", "m"], &[(0.0, 1.0), (0.0, 1.0)]);
-        let labels: Vec<&str> = segments.iter().map(|s| s.label.as_str()).collect();
-        assert_eq!(
-            labels,
-            [
-                "Loyal (lower m)",
-                "Loyal (higher m)",
-                "Lost",
-                "Same (lower r) #3",
-                "Same (lower r) #4"
-            ]
-        );
     }
 
     #[test]

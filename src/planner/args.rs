@@ -36,6 +36,8 @@ pub enum ParamKind {
     Boolean,
     /// A date or timestamp, or a string that reads as one (`'2011-12-10'`).
     Timestamp,
+    /// A whole number or the word `'auto'` (kept as the text `auto`).
+    IntegerOrAuto,
 }
 
 impl ParamKind {
@@ -48,6 +50,7 @@ impl ParamKind {
             ParamKind::Text => "a string",
             ParamKind::Boolean => "a boolean",
             ParamKind::Timestamp => "a date or timestamp",
+            ParamKind::IntegerOrAuto => "an integer or 'auto'",
         }
     }
 }
@@ -236,6 +239,16 @@ impl Args {
         Ok(Self { spec, values })
     }
 
+    /// Whether the call gives the parameter `name`.
+    pub fn is_given(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// The SQL name of the function called.
+    pub fn function(&self) -> &'static str {
+        self.spec.name
+    }
+
     /// Take the relation argument `name` (the spec guarantees its kind).
     pub fn take_relation(&mut self, name: &str) -> Result<LogicalPlan> {
         match self.values.remove(name) {
@@ -407,6 +420,12 @@ fn constant_arg(
         ParamKind::Text if is_text(&dt) => value.cast_to(&DataType::Utf8).ok(),
         ParamKind::Boolean if dt == DataType::Boolean => Some(value),
         ParamKind::Timestamp if is_text(&dt) || dt.is_temporal() => to_timestamp_micros(&value),
+        ParamKind::IntegerOrAuto if dt.is_integer() => value.cast_to(&DataType::Int64).ok(),
+        ParamKind::IntegerOrAuto if is_text(&dt) => value
+            .cast_to(&DataType::Utf8)
+            .ok()
+            .filter(|v| matches!(v, ScalarValue::Utf8(Some(t)) if t.trim().eq_ignore_ascii_case("auto")))
+            .map(|_| ScalarValue::Utf8(Some("auto".to_string()))),
         _ => None,
     };
     normalized.ok_or_else(|| wrong(&format!(" ({dt})")))

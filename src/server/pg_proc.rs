@@ -43,6 +43,8 @@ const RESULT_TYPES: &[(&str, &str, i32)] = &[
     ("segql_rfm_segment", "text", 25),
     ("segql_rfm_cell", "text", 25),
     ("segql_rfm_measures", "record", RECORD),
+    ("rename_segments", "text", 25),
+    ("segql_elbow", "double precision", 701),
 ];
 
 /// One segql function as `pg_proc` lists it.
@@ -259,7 +261,7 @@ mod tests {
             .filter(|e| e.kind == "a")
             .map(|e| e.name.as_str())
             .collect();
-        assert_eq!(aggregates, ["rfm", "segql_rfm_measures"]);
+        assert_eq!(aggregates, ["rfm", "segql_rfm_measures", "segql_elbow"]);
         let mut oids: Vec<i32> = entries.iter().map(|e| e.oid).collect();
         oids.dedup();
         assert_eq!(oids.len(), entries.len());

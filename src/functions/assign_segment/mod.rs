@@ -22,7 +22,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col,
 
 use crate::error::arg_err;
 use crate::functions::common::feature_columns::find_feature;
-use crate::model::ModelStore;
+use crate::functions::common::store_function;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 use udf::snapshot_udf;
 
@@ -71,18 +71,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     ],
 };
 
-/// The `assign_segment` table function, reading models from `store`.
-#[derive(Debug)]
-pub struct AssignSegmentFunction {
-    store: Arc<dyn ModelStore>,
-}
-
-impl AssignSegmentFunction {
-    /// The function over `store`.
-    pub fn new(store: Arc<dyn ModelStore>) -> Self {
-        Self { store }
-    }
-}
+store_function!(
+    AssignSegmentFunction,
+    "scores rows with a model from the store"
+);
 
 impl SegqlTableFunction for AssignSegmentFunction {
     fn spec(&self) -> &'static FunctionSpec {

@@ -46,6 +46,26 @@ macro_rules! one_input_operator {
 }
 pub(crate) use one_input_operator;
 
+/// A table function that reads or writes the model store: the struct holding the store and
+/// its constructor (`store_function!(KMeansFitFunction, "fits, saving models into the store")`).
+macro_rules! store_function {
+    ($name:ident, $what:literal) => {
+        #[doc = concat!("The table function that ", $what, ".")]
+        #[derive(Debug)]
+        pub struct $name {
+            store: ::std::sync::Arc<dyn $crate::model::ModelStore>,
+        }
+
+        impl $name {
+            /// The function over `store`.
+            pub fn new(store: ::std::sync::Arc<dyn $crate::model::ModelStore>) -> Self {
+                Self { store }
+            }
+        }
+    };
+}
+pub(crate) use store_function;
+
 /// The identity methods of a scalar or aggregate UDF impl holding a `signature` field: its
 /// SQL `$name`, its `$doc` and that signature.
 macro_rules! udf_identity {
@@ -86,8 +106,13 @@ pub(crate) use function_doc;
 
 pub(crate) mod by_address;
 pub mod feature_columns;
+pub(crate) mod fit_options;
+pub(crate) mod model_table;
 pub(crate) mod over_input;
 pub(crate) mod scalar;
+pub(crate) mod single_group;
+#[cfg(test)]
+pub(crate) mod test_partitions;
 
 use std::sync::{Arc, LazyLock};
 

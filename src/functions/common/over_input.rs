@@ -7,10 +7,36 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::Result;
+use datafusion::common::{Result, TableReference};
 use datafusion::datasource::{TableType, provider_as_source};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::projection::ProjectionExec;
+
+/// `plan` cut down to the columns of `projection` (all of them when `None`), for an operator
+/// that has no projection of its own.
+pub(crate) fn projected(
+    plan: Arc<dyn ExecutionPlan>,
+    projection: Option<&Vec<usize>>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let Some(columns) = projection else {
+        return Ok(plan);
+    };
+    let schema = plan.schema();
+    let exprs: Vec<(Arc<dyn PhysicalExpr>, String)> = columns
+        .iter()
+        .map(|&i| {
+            let name = schema.field(i).name().clone();
+            (
+                Arc::new(Column::new(&name, i)) as Arc<dyn PhysicalExpr>,
+                name,
+            )
+        })
+        .collect();
+    Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
+}
 
 /// The operator an [`OverInput`] table puts on its planned input.
 pub(crate) trait InputOperator: std::fmt::Debug + Send + Sync + 'static {
@@ -48,7 +74,7 @@ impl<O: InputOperator> OverInput<O> {
     }
 
     /// The table as a scan named `name`, ready to build on.
-    pub(crate) fn scan(self, name: &str) -> Result<LogicalPlanBuilder> {
+    pub(crate) fn scan(self, name: impl Into<TableReference>) -> Result<LogicalPlanBuilder> {
         LogicalPlanBuilder::scan(name, provider_as_source(Arc::new(self)), None)
     }
 }

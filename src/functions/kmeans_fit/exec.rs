@@ -21,16 +21,21 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
 
-use super::FitPlan;
 use super::fit_observer::{FitObserver, FitStart};
+use super::{FitOutput, FitPlan};
 use crate::error::data_err;
 use crate::functions::common::feature_columns::as_f64;
 use crate::functions::common::{
     execute_only_partition, final_single_partition, one_input_operator, one_partition,
 };
+use crate::functions::kmeans_evaluate::evaluation_table;
+use crate::functions::kmeans_search::search_table;
 use crate::kmeans::{CancelOnDrop, Monitor};
 use crate::model::train::train_monitored;
-use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel};
+use crate::model::{
+    FeatureData, ModelStore, NullPolicy, Search, SegmentModel, TrainOptions, evaluate, prepare,
+    search,
+};
 
 const NAME: &str = "kmeans_fit";
 
@@ -80,19 +85,20 @@ impl KMeansFitExec {
 impl DisplayAs for KMeansFitExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let o = &self.plan.options;
+        let kmeans = &o.kmeans;
         match t {
-            DisplayFormatType::TreeRender => write!(f, "k={}", o.k),
+            DisplayFormatType::TreeRender => write!(f, "k={}", kmeans.k),
             _ => {
                 write!(
                     f,
                     "KMeansFitExec: k={}, features=[{}], transform={}, standardize={}, init={}, n_init={}, seed={}",
-                    o.k,
+                    kmeans.k,
                     self.plan.features.join(", "),
                     o.transform.name(),
                     o.standardize,
-                    o.init.name(),
-                    o.n_init,
-                    o.seed
+                    kmeans.init.name(),
+                    kmeans.n_init,
+                    kmeans.seed
                 )?;
                 if let Some(model) = &self.plan.model {
                     write!(f, ", model={model}")?;
@@ -125,27 +131,50 @@ impl ExecutionPlan for KMeansFitExec {
             let _stop_when_dropped = stop_when_dropped;
             let data = collect_features(input, &plan).await?;
             let mut options = plan.options.clone();
-            options.threads = threads;
+            options.kmeans.threads = threads;
             let mut monitor = Monitor::new().with_cancel(cancel);
             if let Some(observer) = observer {
+                let largest_k = plan.search.as_ref().and_then(|s| s.ks.last().copied());
                 let watcher = observer.start(&FitStart {
-                    k: options.k,
-                    n_init: options.n_init,
+                    k: largest_k.unwrap_or(options.kmeans.k),
+                    n_init: options.kmeans.n_init,
                     rows: data.columns.first().map_or(0, Vec::len),
                     features: data.names.clone(),
                 });
                 monitor = monitor.with_progress(watcher);
             }
-            let name = plan.model.clone().unwrap_or_default();
-            let model = run_blocking(move || train_monitored(&name, data, &options, &monitor))
+            if let FitOutput::Evaluate {
+                model,
+                segments,
+                silhouette_sample,
+            } = &plan.output
+            {
+                let (model, segments, sample) = (Arc::clone(model), *segments, *silhouette_sample);
+                let seed = options.kmeans.seed;
+                let evaluation =
+                    run_blocking(move || evaluate(&model, &data, sample, seed, threads)).await?;
+                let labels: Vec<String> = plan_labels(&plan);
+                let batch = evaluation_table(&plan.schema, &evaluation, &labels, segments)?;
+                return match projection {
+                    Some(p) => Ok(batch.project(&p)?),
+                    None => Ok(batch),
+                };
+            }
+            let work = Arc::clone(&plan);
+            let (model, search) = run_blocking(move || run_fit(&work, data, &options, &monitor))
                 .await?
-                .map_err(|e| data_err(NAME, e.to_string()))?;
+                .map_err(|e| data_err(plan.function, e))?;
             if plan.model.is_some() {
                 store
                     .save(&model)
-                    .map_err(|e| data_err(NAME, format!("saving the model: {e}")))?;
+                    .map_err(|e| data_err(plan.function, format!("saving the model: {e}")))?;
             }
-            let batch = segment_table(&plan, &model)?;
+            let batch = match (&plan.output, &search) {
+                (FitOutput::Search, Some(search)) => {
+                    search_table(&plan.schema, &search.scores, &search.silhouette_method)?
+                }
+                _ => segment_table(&plan.schema, &model)?,
+            };
             match projection {
                 Some(p) => Ok(batch.project(&p)?),
                 None => Ok(batch),
@@ -155,6 +184,35 @@ impl ExecutionPlan for KMeansFitExec {
             Arc::clone(&self.schema),
             futures::stream::once(fut),
         )))
+    }
+}
+
+/// The model a plan trains (for a search, the recommended fit's, with the search recorded)
+/// and the search, if it ran one; the error as text.
+fn run_fit(
+    plan: &FitPlan,
+    data: FeatureData,
+    options: &TrainOptions,
+    monitor: &Monitor,
+) -> std::result::Result<(SegmentModel, Option<Search>), String> {
+    let name = plan.model.as_deref().unwrap_or_default();
+    let Some(search_options) = &plan.search else {
+        let model = train_monitored(name, data, options, monitor).map_err(|e| e.to_string())?;
+        return Ok((model, None));
+    };
+    let prepared = prepare(data, options).map_err(|e| e.to_string())?;
+    let found = search(&prepared, options, search_options, monitor).map_err(|e| e.to_string())?;
+    let model = found.clone().into_model(name, search_options);
+    Ok((model, Some(found)))
+}
+
+/// The labels of the model an evaluation judges.
+fn plan_labels(plan: &FitPlan) -> Vec<String> {
+    match &plan.output {
+        FitOutput::Evaluate { model, .. } => {
+            model.segments.iter().map(|s| s.label.clone()).collect()
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -183,7 +241,7 @@ async fn collect_features(
         let arrays: Vec<Float64Array> = plan
             .indices
             .iter()
-            .map(|&i| as_f64(NAME, batch.column(i)))
+            .map(|&i| as_f64(plan.function, batch.column(i)))
             .collect::<Result<_>>()?;
         let any_null = arrays.iter().any(|a| a.null_count() > 0);
         if !any_null {
@@ -195,7 +253,7 @@ async fn collect_features(
                 if let Some(j) = arrays.iter().position(|a| a.is_null(row)) {
                     if plan.options.nulls == NullPolicy::Error {
                         return Err(data_err(
-                            NAME,
+                            plan.function,
                             format!(
                                 "feature '{}' is NULL in input row {}; pass nulls => 'skip' to leave such rows out",
                                 plan.features[j],
@@ -220,10 +278,11 @@ async fn collect_features(
     })
 }
 
-/// One row per segment, in the order of the plan's output schema.
-fn segment_table(plan: &FitPlan, model: &SegmentModel) -> Result<RecordBatch> {
+/// One row per segment of `model`, in the columns of `schema` ([`super::output_schema`] of
+/// its features).
+pub(crate) fn segment_table(schema: &SchemaRef, model: &SegmentModel) -> Result<RecordBatch> {
     let k = model.k();
-    let d = plan.features.len();
+    let d = model.features.len();
     let segs = &model.segments;
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(Int32Array::from_iter_values(0..k as i32)),
@@ -248,5 +307,66 @@ fn segment_table(plan: &FitPlan, model: &SegmentModel) -> Result<RecordBatch> {
     columns.push(Arc::new(StringArray::from_iter_values(
         segs.iter().map(|s| s.label.as_str()),
     )));
-    Ok(RecordBatch::try_new(Arc::clone(&plan.schema), columns)?)
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::functions::common::test_partitions::{partitions, run};
+    use crate::kmeans::preprocess::TransformKind;
+    use crate::model::MemoryStore;
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+
+    /// The operator on its own over two in-memory partitions of 1, 10, NULL | 2, 12, 3 with
+    /// k = 2 and no preprocessing: by hand, segment 0 is {1, 2, 3} (centroid 2, sse 2), segment
+    /// 1 is {10, 12} (centroid 11, sse 2), the NULL row skipped and the model saved.
+    #[tokio::test]
+    async fn the_fit_reads_every_partition_and_saves_the_model() {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)]));
+        let part = |values: Vec<Option<f64>>| {
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![Arc::new(Float64Array::from(values))],
+            )
+            .unwrap()
+        };
+        let input = partitions(
+            &schema,
+            vec![
+                part(vec![Some(1.0), Some(10.0), None]),
+                part(vec![Some(2.0), Some(12.0), Some(3.0)]),
+            ],
+        );
+        let mut options = TrainOptions::new(2);
+        options.transform = TransformKind::None;
+        options.standardize = false;
+        let plan = Arc::new(FitPlan {
+            function: "kmeans_fit",
+            features: vec!["x".into()],
+            indices: vec![0],
+            options,
+            model: Some("m".into()),
+            schema: super::super::output_schema(&["x".to_string()]),
+            search: None,
+            output: FitOutput::Segments,
+        });
+        let store = Arc::new(MemoryStore::default());
+        let exec = KMeansFitExec::try_new(input, plan, store.clone(), None).unwrap();
+        let out = run(Arc::new(exec)).await;
+
+        let column = |name: &str| Arc::clone(out.column_by_name(name).unwrap());
+        let floats = |name: &str| column(name).as_primitive::<Float64Type>().values().to_vec();
+        assert_eq!(
+            column("size").as_primitive::<Int64Type>().values().to_vec(),
+            [3, 2]
+        );
+        assert_eq!(floats("x"), [2.0, 11.0]);
+        assert_eq!(floats("sse"), [2.0, 2.0]);
+        assert_eq!(floats("share"), [0.6, 0.4]);
+        let saved = store.load("m").unwrap();
+        assert_eq!(saved.skipped_rows, 1);
+        assert_eq!(saved.inertia, 4.0);
+    }
 }

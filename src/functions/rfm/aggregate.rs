@@ -15,23 +15,25 @@
 //! order id is given), recency is whole days from the last purchase to `as_of`. The struct has
 //! `recency_days`, `frequency`, `monetary`, `first_purchase`, `last_purchase`.
 
-use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, StringArray};
-use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Fields, Float64Type, Int64Type, TimestampMicrosecondType,
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, StructArray, TimestampMicrosecondArray,
 };
-use datafusion::common::scalar::ScalarStructBuilder;
-use datafusion::common::{Result, ScalarValue};
+use datafusion::arrow::datatypes::{
+    DataType, Field, FieldRef, Fields, Float64Type, TimestampMicrosecondType,
+};
+use datafusion::common::{Result, internal_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
 };
 
+use super::measures_groups::{OrderKind, RfmMeasuresGroups};
+use super::segql_rfm_measures::order_type;
 use super::segql_timestamp::{self, MICROS_PER_DAY, TIMESTAMP_US};
 use crate::error::{arg_err, data_err};
+use crate::functions::common::single_group::SingleGroup;
 use crate::functions::common::{function_doc, udf_identity};
 
 function_doc!("rfm", "aggregate.md");
@@ -68,6 +70,7 @@ impl RfmAggregate {
 }
 
 const USAGE: &str = "usage: rfm(time, amount, as_of [, order_id])";
+const ONE_AS_OF: &str = "as_of must be the same for every row (a constant such as '2011-12-10')";
 
 impl AggregateUDFImpl for RfmAggregate {
     udf_identity!(NAME, DOC);
@@ -99,8 +102,8 @@ impl AggregateUDFImpl for RfmAggregate {
             ));
         }
         let mut out = vec![time.clone(), DataType::Float64, as_of.clone()];
-        if arg_types.len() == 4 {
-            out.push(DataType::Utf8);
+        if let Some(order) = arg_types.get(3) {
+            out.push(order_type(order));
         }
         Ok(out)
     }
@@ -110,247 +113,214 @@ impl AggregateUDFImpl for RfmAggregate {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        if args.is_distinct {
-            return Err(arg_err(NAME, "DISTINCT is not supported"));
-        }
-        Ok(Box::new(RfmAccumulator::new(args.exprs.len() == 4)))
+        let groups = RfmGroups::for_args(&args)?;
+        Ok(Box::new(SingleGroup::new(groups, args.expr_fields)?))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let name = |s: &str| format!("{}[{s}]", args.name);
-        Ok(vec![
-            Arc::new(Field::new(name("first"), TIMESTAMP_US, true)),
-            Arc::new(Field::new(name("last"), TIMESTAMP_US, true)),
-            Arc::new(Field::new(name("sum"), DataType::Float64, true)),
-            Arc::new(Field::new(name("rows"), DataType::Int64, true)),
-            Arc::new(Field::new(
-                name("orders"),
-                DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
-                true,
-            )),
-            Arc::new(Field::new(name("as_of"), TIMESTAMP_US, true)),
-        ])
+        let kind = OrderKind::of(args.input_fields.get(3).map(|f| f.data_type()));
+        let mut fields = RfmMeasuresGroups::state_fields(args.name, kind);
+        fields.push(Arc::new(Field::new(
+            format!("{}[as_of]", args.name),
+            TIMESTAMP_US,
+            true,
+        )));
+        Ok(fields)
+    }
+
+    fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
+        !args.is_distinct
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(RfmGroups::for_args(&args)?))
     }
 }
 
-/// The running RFM measures of one group; pure Rust, merged across partitions.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct RfmState {
-    /// Earliest purchase, microseconds since the epoch.
-    pub first: Option<i64>,
-    /// Latest purchase.
-    pub last: Option<i64>,
-    /// Sum of the amounts.
-    pub sum: f64,
-    /// Rows counted (used as frequency when there are no order ids).
-    pub rows: i64,
-    /// Distinct order ids, when order ids are given.
-    pub orders: HashSet<String>,
-    /// The snapshot, microseconds since the epoch.
-    pub as_of: Option<i64>,
+/// `rfm(...)`'s measures of every group: [`segql_rfm_measures`](super::segql_rfm_measures)'
+/// accumulator fed the purchases up to the snapshot, whose last purchase gives the recency.
+/// The snapshot is one value for the whole query, carried in the partial states.
+#[derive(Debug)]
+struct RfmGroups {
+    measures: RfmMeasuresGroups,
+    as_of: Option<i64>,
 }
 
-impl RfmState {
-    /// Count one purchase row.
-    pub fn add(&mut self, ts: i64, amount: Option<f64>, order: Option<&str>) {
-        self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
-        self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
-        self.sum += amount.unwrap_or(0.0);
-        self.rows += 1;
-        if let Some(order) = order
-            && !self.orders.contains(order)
-        {
-            self.orders.insert(order.to_string());
+impl RfmGroups {
+    fn for_args(args: &AccumulatorArgs) -> Result<Self> {
+        if args.is_distinct {
+            return Err(arg_err(NAME, "DISTINCT is not supported"));
         }
+        let kind = OrderKind::of(args.expr_fields.get(3).map(|f| f.data_type()));
+        Ok(Self {
+            measures: RfmMeasuresGroups::new(kind),
+            as_of: None,
+        })
     }
 
-    /// Fold another partial state into this one.
-    pub fn merge(&mut self, other: &RfmState) -> Result<()> {
-        self.set_as_of(other.as_of)?;
-        if let Some(f) = other.first {
-            self.first = Some(self.first.map_or(f, |s| s.min(f)));
+    /// Take `as_of` as the snapshot, or check it is the one already taken.
+    fn set_as_of(&mut self, as_of: i64) -> Result<()> {
+        match self.as_of {
+            None => self.as_of = Some(as_of),
+            Some(taken) if taken != as_of => return Err(data_err(NAME, ONE_AS_OF)),
+            Some(_) => {}
         }
-        if let Some(l) = other.last {
-            self.last = Some(self.last.map_or(l, |s| s.max(l)));
-        }
-        self.sum += other.sum;
-        self.rows += other.rows;
-        self.orders.extend(other.orders.iter().cloned());
         Ok(())
     }
 
-    fn set_as_of(&mut self, as_of: Option<i64>) -> Result<()> {
-        match (self.as_of, as_of) {
-            (_, None) => Ok(()),
-            (None, Some(v)) => {
-                self.as_of = Some(v);
-                Ok(())
-            }
-            (Some(a), Some(b)) if a == b => Ok(()),
-            _ => Err(data_err(
-                NAME,
-                "as_of must be the same for every row (a constant such as '2011-12-10')",
-            )),
-        }
-    }
-
-    /// Frequency: distinct orders if ids were given, else rows.
-    pub fn frequency(&self, with_orders: bool) -> i64 {
-        if with_orders {
-            self.orders.len() as i64
-        } else {
-            self.rows
-        }
-    }
-
-    /// Whole days from the last purchase to the snapshot.
-    pub fn recency_days(&self) -> Option<i64> {
-        Some((self.as_of? - self.last?).div_euclid(MICROS_PER_DAY))
-    }
-}
-
-#[derive(Debug)]
-struct RfmAccumulator {
-    state: RfmState,
-    with_orders: bool,
-}
-
-impl RfmAccumulator {
-    fn new(with_orders: bool) -> Self {
-        Self {
-            state: RfmState::default(),
-            with_orders,
-        }
-    }
-}
-
-impl Accumulator for RfmAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let times = segql_timestamp::to_micros(&values[0], "time")?;
-        let times = times.as_primitive::<TimestampMicrosecondType>();
-        let amounts = values[1].as_primitive::<Float64Type>();
+    /// The snapshot, if `values` have one: the `as_of` argument, the same on every row.
+    fn batch_as_of(values: &[ArrayRef]) -> Result<Option<i64>> {
         let as_of = segql_timestamp::to_micros(&values[2], "as_of")?;
         let as_of = as_of.as_primitive::<TimestampMicrosecondType>();
         if as_of.null_count() > 0 {
             return Err(data_err(NAME, "as_of must not be NULL"));
         }
-        if !as_of.is_empty() {
-            let (lo, hi) = as_of
-                .values()
-                .iter()
-                .fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-            if lo != hi {
-                return Err(data_err(
-                    NAME,
-                    "as_of must be the same for every row (a constant such as '2011-12-10')",
-                ));
-            }
-            self.state.set_as_of(Some(lo))?;
+        let Some(&first) = as_of.values().first() else {
+            return Ok(None);
+        };
+        if as_of.values().iter().any(|&v| v != first) {
+            return Err(data_err(NAME, ONE_AS_OF));
         }
-        let orders = values.get(3).map(|a| a.as_string::<i32>());
-        let limit = self.state.as_of.unwrap_or(i64::MAX);
-        for i in 0..times.len() {
-            if times.is_null(i) || times.value(i) > limit {
-                continue;
-            }
-            let amount = amounts.is_valid(i).then(|| amounts.value(i));
-            if let Some(a) = amount
-                && !a.is_finite()
-            {
-                return Err(data_err(
-                    NAME,
-                    format!("amount has a non-finite value ({a}); filter such rows out"),
-                ));
-            }
-            let order = orders.and_then(|o| o.is_valid(i).then(|| o.value(i)));
-            self.state.add(times.value(i), amount, order);
+        Ok(Some(first))
+    }
+
+    /// The measures' arguments for a batch (time in µs, the amounts, the order ids) and the
+    /// rows they count: those `opt_filter` keeps, bought no later than the snapshot. A
+    /// non-finite amount among them is an error, as in the table function.
+    fn measures_batch(
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+        as_of: Option<i64>,
+    ) -> Result<(Vec<ArrayRef>, BooleanArray)> {
+        let times = segql_timestamp::to_micros(&values[0], "time")?;
+        let limit = as_of.unwrap_or(i64::MAX);
+        let counted: BooleanArray = {
+            let t = times.as_primitive::<TimestampMicrosecondType>();
+            (0..t.len())
+                .map(|row| {
+                    let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+                    Some(kept && t.is_valid(row) && t.value(row) <= limit)
+                })
+                .collect()
+        };
+        let amounts = values[1].as_primitive::<Float64Type>();
+        let non_finite = (0..amounts.len()).find(|&row| {
+            counted.value(row) && amounts.is_valid(row) && !amounts.value(row).is_finite()
+        });
+        if let Some(row) = non_finite {
+            let a = amounts.value(row);
+            return Err(data_err(
+                NAME,
+                format!("amount has a non-finite value ({a}); filter such rows out"),
+            ));
         }
-        Ok(())
+        let mut inputs = vec![times, Arc::clone(&values[1])];
+        inputs.extend(values.get(3).cloned());
+        Ok((inputs, counted))
     }
 
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        let s = &self.state;
-        let ts = |v: Option<i64>| ScalarValue::TimestampMicrosecond(v, None);
-        let fields = result_fields();
-        ScalarStructBuilder::new()
-            .with_scalar(Arc::clone(&fields[0]), ScalarValue::Int64(s.recency_days()))
-            .with_scalar(
-                Arc::clone(&fields[1]),
-                ScalarValue::Int64(Some(s.frequency(self.with_orders))),
-            )
-            .with_scalar(Arc::clone(&fields[2]), ScalarValue::Float64(Some(s.sum)))
-            .with_scalar(Arc::clone(&fields[3]), ts(s.first))
-            .with_scalar(Arc::clone(&fields[4]), ts(s.last))
-            .build()
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self)
-            + self
-                .state
-                .orders
-                .iter()
-                .map(|o| o.capacity() + size_of::<String>())
-                .sum::<usize>()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let s = &self.state;
-        let mut orders: Vec<&str> = s.orders.iter().map(String::as_str).collect();
-        orders.sort_unstable();
-        let list = ScalarValue::List(Arc::new(string_list(&orders)));
-        Ok(vec![
-            ScalarValue::TimestampMicrosecond(s.first, None),
-            ScalarValue::TimestampMicrosecond(s.last, None),
-            ScalarValue::Float64(Some(s.sum)),
-            ScalarValue::Int64(Some(s.rows)),
-            list,
-            ScalarValue::TimestampMicrosecond(s.as_of, None),
-        ])
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let first = states[0].as_primitive::<TimestampMicrosecondType>();
-        let last = states[1].as_primitive::<TimestampMicrosecondType>();
-        let sums = states[2].as_primitive::<Float64Type>();
-        let rows = states[3].as_primitive::<Int64Type>();
-        let orders = states[4].as_list::<i32>();
-        let as_of = states[5].as_primitive::<TimestampMicrosecondType>();
-        for i in 0..first.len() {
-            let mut other = RfmState {
-                first: first.is_valid(i).then(|| first.value(i)),
-                last: last.is_valid(i).then(|| last.value(i)),
-                sum: if sums.is_valid(i) { sums.value(i) } else { 0.0 },
-                rows: if rows.is_valid(i) { rows.value(i) } else { 0 },
-                orders: HashSet::new(),
-                as_of: as_of.is_valid(i).then(|| as_of.value(i)),
-            };
-            if orders.is_valid(i) {
-                let ids = orders.value(i);
-                let ids = ids.as_string::<i32>();
-                other.orders = ids.iter().flatten().map(str::to_string).collect();
-            }
-            self.state.merge(&other)?;
-        }
-        Ok(())
+    /// The `as_of` state column for `groups` groups.
+    fn as_of_column(&self, groups: usize) -> ArrayRef {
+        Arc::new(TimestampMicrosecondArray::from(vec![self.as_of; groups]))
     }
 }
 
-/// A one-row `List<Utf8>` holding `values`.
-fn string_list(values: &[&str]) -> ListArray {
-    let strings: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
-    ListArray::new(
-        Arc::new(Field::new_list_field(DataType::Utf8, true)),
-        OffsetBuffer::from_lengths([values.len()]),
-        strings,
-        None,
-    )
+impl GroupsAccumulator for RfmGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        if let Some(as_of) = Self::batch_as_of(values)? {
+            self.set_as_of(as_of)?;
+        }
+        let (inputs, counted) = Self::measures_batch(values, opt_filter, self.as_of)?;
+        self.measures
+            .update_batch(&inputs, group_indices, Some(&counted), total_num_groups)
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let measures = self.measures.evaluate(emit_to)?;
+        let measures = measures.as_struct();
+        let column = |name: &str| match measures.column_by_name(name) {
+            Some(column) => Ok(Arc::clone(column)),
+            None => internal_err!("{NAME}: segql_rfm_measures has no {name}"),
+        };
+        let last = column("last_purchase")?;
+        let recency: Int64Array = last
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .map(|last| Some((self.as_of? - last?).div_euclid(MICROS_PER_DAY)))
+            .collect();
+        let columns = vec![
+            Arc::new(recency) as ArrayRef,
+            column("frequency")?,
+            column("monetary")?,
+            column("first_purchase")?,
+            last,
+        ];
+        Ok(Arc::new(StructArray::try_new(
+            result_fields(),
+            columns,
+            None,
+        )?))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let mut state = self.measures.state(emit_to)?;
+        let groups = state.first().map_or(0, |s| s.len());
+        state.push(self.as_of_column(groups));
+        Ok(state)
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        let Some((as_of, measures)) = values.split_last() else {
+            return internal_err!("{NAME}: a partial state without columns");
+        };
+        for snapshot in as_of.as_primitive::<TimestampMicrosecondType>().iter() {
+            if let Some(snapshot) = snapshot {
+                self.set_as_of(snapshot)?;
+            }
+        }
+        self.measures
+            .merge_batch(measures, group_indices, total_num_groups)
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let as_of = Self::batch_as_of(values)?;
+        let (inputs, counted) = Self::measures_batch(values, opt_filter, as_of)?;
+        let mut state = self.measures.convert_to_state(&inputs, Some(&counted))?;
+        state.push(Arc::new(TimestampMicrosecondArray::from(vec![
+            as_of;
+            counted.len()
+        ])));
+        Ok(state)
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + self.measures.size()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{Float64Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::array::{Float64Array, StringArray};
+    use datafusion::common::ScalarValue;
 
     const DAY: i64 = MICROS_PER_DAY;
 
@@ -364,6 +334,30 @@ mod tests {
         ]
     }
 
+    fn groups(with_orders: bool) -> RfmGroups {
+        let kind = if with_orders {
+            OrderKind::Text
+        } else {
+            OrderKind::None
+        };
+        RfmGroups {
+            measures: RfmMeasuresGroups::new(kind),
+            as_of: None,
+        }
+    }
+
+    fn single(with_orders: bool) -> SingleGroup<RfmGroups> {
+        let mut fields = vec![
+            Arc::new(Field::new("t", TIMESTAMP_US, true)),
+            Arc::new(Field::new("a", DataType::Float64, true)),
+            Arc::new(Field::new("as_of", TIMESTAMP_US, true)),
+        ];
+        if with_orders {
+            fields.push(Arc::new(Field::new("o", DataType::Utf8, true)));
+        }
+        SingleGroup::new(groups(with_orders), &fields).unwrap()
+    }
+
     fn fields(v: ScalarValue) -> Vec<ScalarValue> {
         let ScalarValue::Struct(s) = v else {
             panic!("not a struct: {v:?}")
@@ -373,24 +367,54 @@ mod tests {
             .collect()
     }
 
+    fn slice(columns: &[ArrayRef], offset: usize, len: usize) -> Vec<ArrayRef> {
+        columns.iter().map(|a| a.slice(offset, len)).collect()
+    }
+
+    /// Customer: orders A (day 1, two lines), B (day 3), C (day 7 + 5 µs), D (no time) and
+    /// E (day 11, after the snapshot on day 10).
+    fn one_customer() -> Vec<ArrayRef> {
+        batch(
+            vec![
+                Some(DAY),
+                Some(DAY),
+                Some(3 * DAY),
+                Some(7 * DAY + 5),
+                None,
+                Some(11 * DAY),
+            ],
+            vec![
+                Some(10.0),
+                Some(2.5),
+                None,
+                Some(-1.0),
+                Some(100.0),
+                Some(50.0),
+            ],
+            vec!["A", "A", "B", "C", "D", "E"],
+        )
+    }
+
+    fn expected() -> Vec<ScalarValue> {
+        vec![
+            ScalarValue::Int64(Some(2)), // day 10 - (day 7 + 5 µs) = 2 whole days
+            ScalarValue::Int64(Some(3)), // A, B, C (D has no time, E is after the snapshot)
+            ScalarValue::Float64(Some(11.5)),
+            ScalarValue::TimestampMicrosecond(Some(DAY), None),
+            ScalarValue::TimestampMicrosecond(Some(7 * DAY + 5), None),
+        ]
+    }
+
     #[test]
     fn two_partial_states_merge_to_the_single_pass_result() {
-        // Customer: orders A (day 1, two lines), B (day 3), C (day 7); snapshot day 10.
-        let all = batch(
-            vec![Some(DAY), Some(DAY), Some(3 * DAY), Some(7 * DAY + 5), None],
-            vec![Some(10.0), Some(2.5), None, Some(-1.0), Some(100.0)],
-            vec!["A", "A", "B", "C", "D"],
-        );
-        let mut single = RfmAccumulator::new(true);
-        single.update_batch(&all).unwrap();
+        let all = one_customer();
+        let mut one_pass = single(true);
+        one_pass.update_batch(&all).unwrap();
 
-        let mut left = RfmAccumulator::new(true);
-        let mut right = RfmAccumulator::new(true);
-        left.update_batch(&all.iter().map(|a| a.slice(0, 2)).collect::<Vec<_>>())
-            .unwrap();
-        right
-            .update_batch(&all.iter().map(|a| a.slice(2, 3)).collect::<Vec<_>>())
-            .unwrap();
+        let mut left = single(true);
+        let mut right = single(true);
+        left.update_batch(&slice(&all, 0, 2)).unwrap();
+        right.update_batch(&slice(&all, 2, 4)).unwrap();
         let state: Vec<ArrayRef> = right
             .state()
             .unwrap()
@@ -399,20 +423,44 @@ mod tests {
             .collect();
         left.merge_batch(&state).unwrap();
 
-        let expected = vec![
-            ScalarValue::Int64(Some(2)), // day 10 - (day 7 + 5us) = 2 whole days
-            ScalarValue::Int64(Some(3)), // A, B, C (D has no time)
-            ScalarValue::Float64(Some(11.5)),
-            ScalarValue::TimestampMicrosecond(Some(DAY), None),
-            ScalarValue::TimestampMicrosecond(Some(7 * DAY + 5), None),
-        ];
-        assert_eq!(fields(single.evaluate().unwrap()), expected);
-        assert_eq!(fields(left.evaluate().unwrap()), expected);
+        assert_eq!(fields(one_pass.evaluate().unwrap()), expected());
+        assert_eq!(fields(left.evaluate().unwrap()), expected());
+    }
+
+    #[test]
+    fn grouped_customers_keep_their_own_measures() {
+        // rows 0..4 are customer 1's, the rest customer 0's (with E after the snapshot)
+        let all = one_customer();
+        let mut acc = groups(true);
+        acc.update_batch(&all, &[1, 1, 1, 1, 0, 0], None, 2)
+            .unwrap();
+        let out = acc.evaluate(EmitTo::All).unwrap();
+        let row = |r| fields(ScalarValue::try_from_array(&out, r).unwrap());
+        assert_eq!(row(1), expected());
+        assert_eq!(
+            row(0),
+            vec![
+                ScalarValue::Int64(None),
+                ScalarValue::Int64(Some(0)),
+                ScalarValue::Float64(Some(0.0)),
+                ScalarValue::TimestampMicrosecond(None, None),
+                ScalarValue::TimestampMicrosecond(None, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_rows_is_one_empty_group() {
+        let mut acc = single(true);
+        assert_eq!(
+            fields(acc.evaluate().unwrap())[1],
+            ScalarValue::Int64(Some(0))
+        );
     }
 
     #[test]
     fn without_order_ids_rows_are_counted() {
-        let mut acc = RfmAccumulator::new(false);
+        let mut acc = single(false);
         let b = batch(
             vec![Some(DAY), Some(DAY)],
             vec![Some(1.0), Some(1.0)],
@@ -426,14 +474,16 @@ mod tests {
     }
 
     #[test]
-    fn nan_amounts_are_an_error() {
-        let mut acc = RfmAccumulator::new(true);
+    fn nan_amounts_and_two_snapshots_are_errors() {
+        let mut acc = single(true);
         let b = batch(vec![Some(DAY)], vec![Some(f64::NAN)], vec!["A"]);
-        assert!(
-            acc.update_batch(&b)
-                .unwrap_err()
-                .to_string()
-                .contains("non-finite")
-        );
+        let error = acc.update_batch(&b).unwrap_err().to_string();
+        assert!(error.contains("non-finite"), "{error}");
+
+        let mut acc = single(true);
+        let mut b = batch(vec![Some(DAY), Some(DAY)], vec![None, None], vec!["A", "B"]);
+        b[2] = Arc::new(TimestampMicrosecondArray::from(vec![DAY, 2 * DAY]));
+        let error = acc.update_batch(&b).unwrap_err().to_string();
+        assert!(error.contains("as_of must be the same"), "{error}");
     }
 }

@@ -381,7 +381,24 @@ fn column(schema: &DFSchema, name: &str) -> Expr {
     Expr::Column(Column::from(schema.qualified_field(index)))
 }
 
+/// The plan of an `rfm(...)` call, in the order it runs: the purchase rows, one row per
+/// customer, the measures (with the totals over all customers they need), the scores.
 fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<LogicalPlan> {
+    let key = roles.key_name.clone();
+    let has_order = roles.order.is_some();
+    let rows = purchase_rows(input, roles, options)?;
+    let per_customer = per_customer(rows, &key, has_order)?;
+    let measures = measures(per_customer, &key, options)?;
+    scores(measures, &key, options)
+}
+
+/// 1. The purchase rows: the four roles under fixed names, rows without a customer or a time
+/// left out, and those after `as_of` (and returns, if asked).
+fn purchase_rows(
+    input: LogicalPlan,
+    roles: Roles,
+    options: &Options,
+) -> Result<LogicalPlanBuilder> {
     let key = roles.key_name.as_str();
     // Rows without a customer or a time are left out, tested on the raw columns so that the
     // time conversion runs once per row, in the projection.
@@ -396,7 +413,6 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         lit(roles.amount_label),
     ]);
 
-    // 1. The four roles, under fixed names.
     let mut projection = vec![
         roles.key.alias(key),
         timestamp.alias(TS),
@@ -422,13 +438,20 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     if let Some(keep) = conditions.into_iter().reduce(Expr::and) {
         rows = rows.filter(keep)?;
     }
+    Ok(rows)
+}
 
-    // 2. One row per customer: a single aggregate (segql_rfm_measures) computes the dates,
-    // frequency, sum and distinct purchase days in one pass over the rows. (DataFusion's own
-    // plan for two different DISTINCT counts needs two aggregates joined on the key, reading
-    // the input twice: 2-3x slower on 10M rows.)
+/// 2. One row per customer: a single aggregate (segql_rfm_measures) computes the dates,
+/// frequency, sum and distinct purchase days in one pass over the rows. (DataFusion's own
+/// plan for two different DISTINCT counts needs two aggregates joined on the key, reading the
+/// input twice: 2-3x slower on 10M rows.)
+fn per_customer(
+    rows: LogicalPlanBuilder,
+    key: &str,
+    has_order: bool,
+) -> Result<LogicalPlanBuilder> {
     let mut measure_args = vec![col(TS), col(AMOUNT)];
-    if roles.order.is_some() {
+    if has_order {
         measure_args.push(col(ORDER));
     }
     let measures = segql_rfm_measures::udaf().call(measure_args);
@@ -445,17 +468,25 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
             field("frequency").alias("frequency"),
             field("monetary").alias(SUM),
             field("purchase_days").alias(DAYS),
-        ])?;
+        ])?
+        .build()?;
+    single_stage::single_stage_scan(per_customer)
+}
 
-    // 3. The totals over all customers: the latest purchase (the default snapshot is one day
-    // after it) and the customer count (the n of the scores).
+/// 3. and 4. The totals over all customers (the latest purchase, as the default snapshot is
+/// one day after it, and the customer count, the n of the scores), then each customer's
+/// measures.
+fn measures(
+    per_customer: LogicalPlanBuilder,
+    key: &str,
+    options: &Options,
+) -> Result<LogicalPlanBuilder> {
     let with_totals = totals::with_totals(per_customer.build()?, "last_purchase")?;
     let as_of_us = match options.as_of_us {
         Some(us) => lit(us),
         None => col(totals::LATEST) + lit(MICROS_PER_DAY),
     };
 
-    // 4. The measures.
     let first_us = cast(col("first_purchase"), DataType::Int64);
     let last_us = cast(col("last_purchase"), DataType::Int64);
     let day_number = |c: &str| cast(cast(col(c), DataType::Date32), DataType::Int64);
@@ -471,7 +502,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         ) / cast(col(DAYS) - lit(1i64), DataType::Float64),
     )
     .end()?;
-    let measures = with_totals.project(vec![
+    with_totals.project(vec![
         ident(key),
         col("first_purchase"),
         col("last_purchase"),
@@ -482,14 +513,15 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
         ((last_us - first_us) / lit(MICROS_PER_DAY)).alias("tenure_days"),
         periodicity.alias("periodicity_days"),
         col(totals::CUSTOMERS),
-    ])?;
+    ])
+}
 
-    // 5. Scores from each customer's rank among all customers: by default SQL's rank() over
-    // the value (equal values share a rank, so they share a score), with ties => 'split'
-    // the row number over (value, customer key) bucketed as NTILE. Recency is ranked
-    // descending so that recent = high. The three ranks are computed side by side by one
-    // operator ([`rfm_ranks`]) instead of three window operators, each behind its own
-    // single-partition sort.
+/// 5. Scores from each customer's rank among all customers: by default SQL's rank() over the
+/// value (equal values share a rank, so they share a score), with ties => 'split' the row
+/// number over (value, customer key) bucketed as NTILE. Recency is ranked descending so that
+/// recent = high. The three ranks are computed side by side by one operator ([`ranks`])
+/// instead of three window operators, each behind its own single-partition sort.
+fn scores(measures: LogicalPlanBuilder, key: &str, options: &Options) -> Result<LogicalPlan> {
     let (r_name, f_name, m_name) = ("__rfm_r_rank", "__rfm_f_rank", "__rfm_m_rank");
     let ranking = |name: &str, value: SortExpr| {
         let mut ordering = vec![value];

@@ -30,16 +30,14 @@ use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, SortExpr};
-use datafusion::physical_expr::expressions::Column;
-use datafusion::physical_expr::{LexOrdering, PhysicalExpr, create_physical_sort_exprs};
-use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
+use datafusion::physical_expr::{LexOrdering, create_physical_sort_exprs};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::totals::held_bytes;
 use crate::error::internal_err;
-use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
+use crate::functions::common::over_input::{InputOperator, OverInput, Scan, projected};
 use crate::functions::common::{
     execute_only_partition, final_single_partition, one_input_operator, one_partition,
 };
@@ -113,14 +111,7 @@ impl InputOperator for RanksOperator {
             .filter(|r| wanted.contains(&(width + r)))
             .collect();
         if used.is_empty() {
-            let columns = wanted.iter().map(|&i| {
-                let name = self.schema.field(i).name();
-                ProjectionExpr {
-                    expr: Arc::new(Column::new(name, i)) as Arc<dyn PhysicalExpr>,
-                    alias: name.clone(),
-                }
-            });
-            return Ok(Arc::new(ProjectionExec::try_new(columns, input)?));
+            return projected(input, Some(&wanted));
         }
         let mut fields: Vec<Arc<Field>> = self.schema.fields()[..width].to_vec();
         fields.extend(
@@ -735,5 +726,74 @@ mod tests {
         let mut distinct = ranks.values().to_vec();
         distinct.sort_unstable();
         assert_eq!(distinct, vec![1, 2, 3, 4]);
+    }
+
+    /// The operator on its own over two in-memory partitions: values 3, 1 | 3, 2 ranked
+    /// descending, once as SQL's rank() (the two 3s share rank 1, then 3 and 4) and once as
+    /// row_number() with the customer as tie-break (customer 1's 3 first).
+    #[tokio::test]
+    async fn ranks_span_all_partitions_and_ties_share_only_with_rank() {
+        use crate::functions::common::test_partitions::{partitions, run};
+        use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt64Type};
+        use datafusion::physical_expr::PhysicalSortExpr;
+        use datafusion::physical_expr::expressions::Column;
+
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("customer", DataType::Int64, false),
+            Field::new("value", DataType::Float64, false),
+        ]));
+        let part = |customers: Vec<i64>, values: Vec<f64>| {
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![
+                    Arc::new(Int64Array::from(customers)),
+                    Arc::new(Float64Array::from(values)),
+                ],
+            )
+            .unwrap()
+        };
+        let input = partitions(
+            &schema,
+            vec![
+                part(vec![2, 4], vec![3.0, 1.0]),
+                part(vec![1, 3], vec![3.0, 2.0]),
+            ],
+        );
+        let sort = |column: &str, index: usize, descending: bool| {
+            PhysicalSortExpr::new(
+                Arc::new(Column::new(column, index)),
+                SortOptions {
+                    descending,
+                    nulls_first: false,
+                },
+            )
+        };
+        let by_value = LexOrdering::new(vec![sort("value", 1, true)]).unwrap();
+        let by_value_then_customer =
+            LexOrdering::new(vec![sort("value", 1, true), sort("customer", 0, false)]).unwrap();
+        let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+        fields.push(Arc::new(Field::new("rank", DataType::UInt64, false)));
+        fields.push(Arc::new(Field::new("row_number", DataType::UInt64, false)));
+        let exec = RfmRanksExec::try_new(
+            input,
+            vec![by_value, by_value_then_customer],
+            vec![true, false],
+            Arc::new(Schema::new(fields)),
+            None,
+        )
+        .unwrap();
+        let out = run(Arc::new(exec)).await;
+        let customers = out.column(0).as_primitive::<Int64Type>();
+        let mut rows: Vec<(i64, u64, u64)> = (0..out.num_rows())
+            .map(|i| {
+                (
+                    customers.value(i),
+                    out.column(2).as_primitive::<UInt64Type>().value(i),
+                    out.column(3).as_primitive::<UInt64Type>().value(i),
+                )
+            })
+            .collect();
+        rows.sort();
+        assert_eq!(rows, [(1, 1, 1), (2, 1, 2), (3, 3, 3), (4, 4, 4)]);
     }
 }

@@ -65,7 +65,7 @@ const USAGE: &str = "usage: segql_rfm_measures(time, amount [, order_id])";
 
 /// The order id type the accumulator works on: integers as `BIGINT`, text as it is,
 /// anything else as text.
-fn order_type(given: &DataType) -> DataType {
+pub(super) fn order_type(given: &DataType) -> DataType {
     match given {
         DataType::Int8
         | DataType::Int16

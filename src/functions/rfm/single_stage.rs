@@ -28,8 +28,31 @@ use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+
 use super::collapse_order_lines::CollapseOrderLinesExec;
 use super::segql_rfm_measures;
+use crate::functions::common::over_input::{InputOperator, OverInput, Scan, projected};
+
+/// The scan name of the per-customer stage.
+const TABLE_NAME: &str = "rfm_per_customer";
+
+/// `per_customer`, the plan of rfm()'s per-customer aggregate, as a scan whose physical plan
+/// is [`single_stage`]: the stage that plans the aggregate is the one that decides how it runs.
+pub fn single_stage_scan(per_customer: LogicalPlan) -> Result<LogicalPlanBuilder> {
+    let schema = Arc::new(per_customer.schema().as_arrow().clone());
+    OverInput::new(Arc::new(per_customer), schema, SingleStage).scan(TABLE_NAME)
+}
+
+/// What the table behind [`single_stage_scan`] puts on its planned input.
+#[derive(Debug)]
+struct SingleStage;
+
+impl InputOperator for SingleStage {
+    fn wrap(&self, scan: Scan<'_>) -> Result<Arc<dyn ExecutionPlan>> {
+        projected(single_stage(scan.input)?, scan.projection)
+    }
+}
 
 /// `plan` with every two-stage `segql_rfm_measures` aggregate (partial, hash repartition,
 /// final) replaced by a hash repartition of its input rows and a single aggregate stage.

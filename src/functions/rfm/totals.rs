@@ -25,7 +25,6 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::single_stage::single_stage;
 use crate::error::internal_err;
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 use crate::functions::common::{
@@ -69,8 +68,7 @@ pub fn with_totals(per_customer: LogicalPlan, time_column: &str) -> Result<Logic
     OverInput::new(Arc::new(per_customer), schema, operator).scan(TABLE_NAME)
 }
 
-/// What the table behind [`with_totals`] puts on its planned input: the per-customer stage
-/// made single-stage, then [`RfmTotalsExec`].
+/// What the table behind [`with_totals`] puts on its planned input: [`RfmTotalsExec`].
 #[derive(Debug)]
 struct TotalsOperator {
     time_index: usize,
@@ -81,7 +79,7 @@ impl InputOperator for TotalsOperator {
     fn wrap(&self, scan: Scan<'_>) -> Result<Arc<dyn ExecutionPlan>> {
         let (input, projection) = (scan.input, scan.projection);
         Ok(Arc::new(RfmTotalsExec::try_new(
-            single_stage(input)?,
+            input,
             self.time_index,
             Arc::clone(&self.schema),
             projection.cloned(),

@@ -1,0 +1,235 @@
+//! The options every fit shares (`features`, `transform`, `standardize`, `nulls`, the K-Means
+//! settings, `model`): declared once, parsed once, so `kmeans_fit` and `kmeans_search` (and the
+//! fits that follow) accept the same words with the same meanings and errors.
+
+use datafusion::common::{Column, DFSchema, Result};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+
+use crate::error::arg_err;
+use crate::functions::common::feature_columns::{
+    RFM_FEATURES, column_list, find_feature, is_numeric, looks_like_key,
+};
+use crate::kmeans::Init;
+use crate::kmeans::preprocess::TransformKind;
+use crate::model::store::check_name;
+use crate::model::{NullPolicy, TrainOptions};
+use crate::planner::{Args, Param, ParamKind};
+
+/// A named option of a fit.
+const fn option(name: &'static str, kind: ParamKind, doc: &'static str) -> Param {
+    Param {
+        name,
+        kind,
+        positional: false,
+        required: false,
+        doc,
+    }
+}
+
+/// The input relation, the first argument of every fit.
+pub(crate) const INPUT: Param = Param {
+    name: "input",
+    kind: ParamKind::Relation,
+    positional: true,
+    required: true,
+    doc: "one row per customer: rfm(...), a table, (SELECT ...), CTE or quoted file path",
+};
+
+/// `features => 'a, b'`.
+pub(crate) const FEATURES: Param = option(
+    "features",
+    ParamKind::Text,
+    "comma-separated numeric columns (default: recency_days, frequency, monetary when present, else every numeric column that is not an id)",
+);
+
+/// The preprocessing options, then K-Means' own.
+pub(crate) const TRANSFORM: Param = option(
+    "transform",
+    ParamKind::Text,
+    "'auto' (default: Box-Cox for features with skewness above 1), 'none', 'log' or 'boxcox'; non-positive values are shifted first",
+);
+pub(crate) const STANDARDIZE: Param = option(
+    "standardize",
+    ParamKind::Boolean,
+    "scale each feature to mean 0 and population standard deviation 1 after the transform (default true)",
+);
+pub(crate) const NULLS: Param = option(
+    "nulls",
+    ParamKind::Text,
+    "'skip' (default) leaves out rows with a NULL feature and records how many; 'error' fails on the first",
+);
+pub(crate) const INIT: Param = option(
+    "init",
+    ParamKind::Text,
+    "'k-means++' (default, greedy as scikit-learn) or 'random'",
+);
+pub(crate) const N_INIT: Param = option(
+    "n_init",
+    ParamKind::Integer,
+    "restarts; the lowest inertia wins (default 10). Restarts run side by side, one per thread; \
+     on 160,000 rows or more each one seeds and first converges on a 1-in-8 sample of the rows, \
+     then iterates on all of them to the same tolerance",
+);
+pub(crate) const MAX_ITER: Param = option(
+    "max_iter",
+    ParamKind::Integer,
+    "iterations per restart (default 300)",
+);
+pub(crate) const TOL: Param = option(
+    "tol",
+    ParamKind::Float,
+    "convergence tolerance relative to the mean feature variance (default 1e-4)",
+);
+pub(crate) const SEED: Param = option(
+    "seed",
+    ParamKind::Integer,
+    "random seed (default 0); the same seed gives the same model on any partitioning",
+);
+/// `model => 'name'`.
+pub(crate) const MODEL: Param = option(
+    "model",
+    ParamKind::Text,
+    "save the fit in the model store under this name, for assign_segment",
+);
+
+/// The training options a call asks for, for `k` segments.
+pub(crate) fn train_options(args: &Args, k: usize) -> Result<TrainOptions> {
+    let mut options = TrainOptions::new(k);
+    options.transform = choose(
+        args,
+        "transform",
+        &["auto", "none", "log", "boxcox"],
+        "auto",
+        TransformKind::parse,
+    )?;
+    options.standardize = args.boolean("standardize").unwrap_or(true);
+    options.nulls = choose(args, "nulls", &["skip", "error"], "skip", NullPolicy::parse)?;
+    let kmeans = &mut options.kmeans;
+    kmeans.init = choose(
+        args,
+        "init",
+        &["k-means++", "random"],
+        "k-means++",
+        Init::parse,
+    )?;
+    kmeans.n_init = args.integer_in("n_init", 1..=1000, 10)? as usize;
+    kmeans.max_iter = args.integer_in("max_iter", 1..=100_000, 300)? as usize;
+    kmeans.seed = args.integer_in("seed", 0..=i64::MAX, 0)? as u64;
+    if let Some(tol) = args.float("tol") {
+        if !(tol.is_finite() && tol >= 0.0) {
+            return Err(arg_err(
+                args.function(),
+                format!("tol must be a finite number >= 0, got {tol}"),
+            ));
+        }
+        kmeans.tol = tol;
+    }
+    Ok(options)
+}
+
+/// The model name a call saves under, checked.
+pub(crate) fn model_name(args: &Args) -> Result<Option<String>> {
+    let model = args.text("model");
+    if let Some(name) = &model {
+        check_name(name).map_err(|e| arg_err(args.function(), format!("model: {e}")))?;
+    }
+    Ok(model)
+}
+
+/// A fit's input cut down to its features.
+#[derive(Debug)]
+pub(crate) struct FitInput {
+    /// The features, spelled as in the input.
+    pub features: Vec<String>,
+    /// The input projected onto them, in that order: DataFusion then skips whatever else the
+    /// input computes (rfm()'s scores and segment names).
+    pub plan: LogicalPlan,
+}
+
+/// The features a call names (or the default ones) and the input projected onto them.
+pub(crate) fn fit_input(args: &Args, input: LogicalPlan) -> Result<FitInput> {
+    let function = args.function();
+    let schema = input.schema();
+    let named = match args.text("features") {
+        Some(list) => listed_features(function, &list)?,
+        None => default_features(function, schema)?,
+    };
+    let mut indices = Vec::with_capacity(named.len());
+    for name in &named {
+        let i = find_feature(function, schema, name)?;
+        if indices.contains(&i) {
+            return Err(arg_err(
+                function,
+                format!("feature '{name}' is listed twice"),
+            ));
+        }
+        indices.push(i);
+    }
+    let features = indices
+        .iter()
+        .map(|&i| schema.field(i).name().clone())
+        .collect();
+    let columns: Vec<Expr> = indices
+        .iter()
+        .map(|&i| Expr::Column(Column::from(schema.qualified_field(i))))
+        .collect();
+    let plan = LogicalPlanBuilder::from(input).project(columns)?.build()?;
+    Ok(FitInput { features, plan })
+}
+
+/// The names in `features => 'a, b'`.
+fn listed_features(function: &'static str, list: &str) -> Result<Vec<String>> {
+    let names: Vec<String> = list
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Err(arg_err(
+            function,
+            "features must name at least one column, e.g. features => 'recency_days, monetary'",
+        ));
+    }
+    Ok(names)
+}
+
+/// recency_days, frequency, monetary when all present; else every numeric non-id column.
+fn default_features(function: &'static str, schema: &DFSchema) -> Result<Vec<String>> {
+    let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+    if RFM_FEATURES
+        .iter()
+        .all(|want| names.iter().any(|n| n.as_str() == *want))
+    {
+        return Ok(RFM_FEATURES.iter().map(|s| s.to_string()).collect());
+    }
+    let numeric: Vec<String> = schema
+        .fields()
+        .iter()
+        .filter(|f| is_numeric(f.data_type()) && !looks_like_key(f.name()))
+        .map(|f| f.name().clone())
+        .collect();
+    if numeric.is_empty() {
+        return Err(arg_err(
+            function,
+            format!(
+                "the input has no numeric columns to use as features (columns: {}); \
+                 convert some to numbers in a subquery first, as in \
+                 (SELECT CAST(<column> AS DOUBLE) AS <column> FROM <table>)",
+                column_list(schema)
+            ),
+        ));
+    }
+    Ok(numeric)
+}
+
+/// A string option from a fixed list, parsed into its Rust value.
+fn choose<T>(
+    args: &Args,
+    name: &str,
+    choices: &[&'static str],
+    default: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T> {
+    let text = args.choice(name, choices, default)?;
+    parse(text).ok_or_else(|| arg_err(args.function(), format!("'{name}' cannot be '{text}'")))
+}

@@ -1,0 +1,205 @@
+//! `kmeans_evaluate('m', input [, view => 'segments'])`: how well a saved model segments any
+//! data (the training data, next quarter's customers): one overall row, or one row per
+//! segment. BigQuery's `ML.EVALUATE`, with the silhouette and per-segment detail.
+//!
+//! ```sql
+//! SELECT * FROM kmeans_evaluate('seg', rfm(sales));
+//! SELECT segment, size, mean_distance, silhouette, nearest_segment
+//! FROM kmeans_evaluate('seg', rfm(new_sales), view => 'segments');
+//! ```
+//!
+//! The rows are read by the fit operator ([`KMeansFitExec`](super::kmeans_fit::exec::KMeansFitExec)),
+//! which places each in its nearest segment and measures the placement ([`crate::model::evaluate`]).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::StringArray;
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::{Column, Result};
+use datafusion::logical_expr::planner::RelationPlannerContext;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+
+use super::common::feature_columns::find_feature;
+use super::common::fit_options::INPUT;
+use super::common::model_table::{MODEL_NAME, named_model};
+use super::common::store_function;
+use super::kmeans_fit::{FitOutput, FitPlan, scan};
+use super::kmeans_search::SILHOUETTE_SAMPLE;
+use crate::model::{Evaluation, TrainOptions};
+use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
+
+const NAME: &str = "kmeans_evaluate";
+
+/// The declaration of `kmeans_evaluate()`.
+pub static SPEC: FunctionSpec = FunctionSpec {
+    name: NAME,
+    params: &[
+        MODEL_NAME,
+        INPUT,
+        Param {
+            name: "view",
+            kind: ParamKind::Text,
+            positional: false,
+            required: false,
+            doc: "'overall' (default: one row) or 'segments' (one row per segment)",
+        },
+        SILHOUETTE_SAMPLE,
+        Param {
+            name: "seed",
+            kind: ParamKind::Integer,
+            positional: false,
+            required: false,
+            doc: "the seed of the silhouette's sample (default 0)",
+        },
+    ],
+    description: "Judges a saved model on any input with its feature columns: every row is placed \
+                  in its nearest segment (in the model's fitted space; rows with a NULL feature \
+                  are counted and left out). The overall view is one row: rows, k, inertia, \
+                  mean_squared_distance, silhouette, davies_bouldin, calinski_harabasz, \
+                  silhouette_method and skipped_rows. view => 'segments' gives one row per \
+                  segment: segment, label, size, share, mean_distance and max_distance (to its \
+                  centroid), silhouette (of its rows) and nearest_segment (whose centroid is \
+                  nearest).",
+    example: "SELECT * FROM kmeans_evaluate('seg', rfm(sales))",
+    columns: &[
+        (
+            "rows, k",
+            "BIGINT, INT: rows judged and the model's segments",
+        ),
+        (
+            "inertia, mean_squared_distance",
+            "DOUBLE: squared distances to the nearest centroid, summed and averaged",
+        ),
+        (
+            "silhouette, davies_bouldin, calinski_harabasz",
+            "DOUBLE: as in kmeans_search (NULL with fewer than two segments present)",
+        ),
+        ("silhouette_method", "TEXT: 'exact' or 'sample N'"),
+        ("skipped_rows", "BIGINT: rows with a NULL feature"),
+    ],
+};
+
+store_function!(KMeansEvaluateFunction, "judges a saved model on some data");
+
+impl SegqlTableFunction for KMeansEvaluateFunction {
+    fn spec(&self) -> &'static FunctionSpec {
+        &SPEC
+    }
+
+    fn plan(&self, mut args: Args, _ctx: &mut dyn RelationPlannerContext) -> Result<LogicalPlan> {
+        let input = args.take_relation("input")?;
+        let model = named_model(NAME, self.store.as_ref(), args.text("model"))?;
+        let segments = args.choice("view", &["overall", "segments"], "overall")? == "segments";
+        let silhouette_sample =
+            args.integer_in("silhouette_sample", 2..=10_000_000, 10_000)? as usize;
+        let seed = args.integer_in("seed", 0..=i64::MAX, 0)? as u64;
+        let schema = input.schema();
+        let columns: Vec<Expr> = model
+            .features
+            .iter()
+            .map(|f| {
+                let i = find_feature(NAME, schema, &f.name)?;
+                Ok(Expr::Column(Column::from(schema.qualified_field(i))))
+            })
+            .collect::<Result<_>>()?;
+        let input = LogicalPlanBuilder::from(input).project(columns)?.build()?;
+        let features: Vec<String> = model.features.iter().map(|f| f.name.clone()).collect();
+        let mut options = TrainOptions::new(model.k());
+        options.kmeans.seed = seed;
+        let fit = Arc::new(FitPlan {
+            function: NAME,
+            indices: (0..features.len()).collect(),
+            features,
+            options,
+            model: None,
+            schema: if segments {
+                segments_schema()
+            } else {
+                overall_schema()
+            },
+            search: None,
+            output: FitOutput::Evaluate {
+                model,
+                segments,
+                silhouette_sample,
+            },
+        });
+        scan(fit, Arc::clone(&self.store), input)
+    }
+}
+
+fn overall_schema() -> SchemaRef {
+    let double = |name: &str| Field::new(name, DataType::Float64, true);
+    Arc::new(Schema::new(vec![
+        Field::new("rows", DataType::Int64, false),
+        Field::new("k", DataType::Int32, false),
+        double("inertia"),
+        double("mean_squared_distance"),
+        double("silhouette"),
+        double("davies_bouldin"),
+        double("calinski_harabasz"),
+        Field::new("silhouette_method", DataType::Utf8, false),
+        Field::new("skipped_rows", DataType::Int64, false),
+    ]))
+}
+
+fn segments_schema() -> SchemaRef {
+    let double = |name: &str| Field::new(name, DataType::Float64, true);
+    Arc::new(Schema::new(vec![
+        Field::new("segment", DataType::Int32, false),
+        Field::new("label", DataType::Utf8, false),
+        Field::new("size", DataType::Int64, false),
+        double("share"),
+        double("mean_distance"),
+        double("max_distance"),
+        double("silhouette"),
+        Field::new("nearest_segment", DataType::Int32, true),
+    ]))
+}
+
+/// The evaluation as the table its view asks for.
+pub(crate) fn evaluation_table(
+    schema: &SchemaRef,
+    evaluation: &Evaluation,
+    labels: &[String],
+    segments: bool,
+) -> Result<RecordBatch> {
+    let e = evaluation;
+    let columns: Vec<ArrayRef> = if segments {
+        let s = &e.segments;
+        let doubles = |f: &dyn Fn(&crate::model::SegmentEvaluation) -> Option<f64>| -> ArrayRef {
+            Arc::new(s.iter().map(f).collect::<Float64Array>())
+        };
+        vec![
+            Arc::new(Int32Array::from_iter_values(0..s.len() as i32)),
+            Arc::new(StringArray::from_iter_values(labels)),
+            Arc::new(Int64Array::from_iter_values(
+                s.iter().map(|v| v.size as i64),
+            )),
+            doubles(&|v| Some(v.share)),
+            doubles(&|v| v.mean_distance),
+            doubles(&|v| v.max_distance),
+            doubles(&|v| v.silhouette),
+            Arc::new(
+                s.iter()
+                    .map(|v| v.nearest_segment.map(|j| j as i32))
+                    .collect::<Int32Array>(),
+            ),
+        ]
+    } else {
+        let mean = (e.rows > 0).then(|| e.inertia / e.rows as f64);
+        vec![
+            Arc::new(Int64Array::from(vec![e.rows as i64])),
+            Arc::new(Int32Array::from(vec![e.segments.len() as i32])),
+            Arc::new(Float64Array::from(vec![Some(e.inertia)])),
+            Arc::new(Float64Array::from(vec![mean])),
+            Arc::new(Float64Array::from(vec![e.silhouette])),
+            Arc::new(Float64Array::from(vec![e.davies_bouldin])),
+            Arc::new(Float64Array::from(vec![e.calinski_harabasz])),
+            Arc::new(StringArray::from(vec![e.silhouette_method.as_str()])),
+            Arc::new(Int64Array::from(vec![e.skipped_rows as i64])),
+        ]
+    };
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+}

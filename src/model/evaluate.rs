@@ -1,0 +1,162 @@
+//! Judging a saved model on any data (next quarter's customers, a hold-out): every row placed
+//! in its nearest segment, in the model's fitted space, then the same measures a search uses
+//! ([`crate::quality`]), overall and per segment.
+
+use super::{FeatureData, SegmentModel};
+use crate::kmeans::nearest;
+use crate::quality::{
+    Points, calinski_harabasz, davies_bouldin, silhouette_sample_rows, silhouette_samples,
+    take_rows,
+};
+
+/// A model judged on some data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Rows judged.
+    pub rows: usize,
+    /// Rows left out because a feature was NULL.
+    pub skipped_rows: u64,
+    /// Sum of squared distances to the nearest centroid (fitted space).
+    pub inertia: f64,
+    /// Mean silhouette (`None` with fewer than two segments present).
+    pub silhouette: Option<f64>,
+    /// `"exact"` or `"sample N"`.
+    pub silhouette_method: String,
+    /// Davies–Bouldin index of the placement.
+    pub davies_bouldin: Option<f64>,
+    /// Calinski–Harabasz index of the placement.
+    pub calinski_harabasz: Option<f64>,
+    /// Per segment, in the model's numbering.
+    pub segments: Vec<SegmentEvaluation>,
+}
+
+/// One segment of an [`Evaluation`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentEvaluation {
+    /// Rows placed in it.
+    pub size: usize,
+    /// Their share of the rows.
+    pub share: f64,
+    /// Their mean distance to the segment's centroid (`None` when empty).
+    pub mean_distance: Option<f64>,
+    /// The largest such distance.
+    pub max_distance: Option<f64>,
+    /// The mean silhouette of its rows (of its sampled rows when sampled).
+    pub silhouette: Option<f64>,
+    /// The segment whose centroid is nearest this one's (`None` for k = 1).
+    pub nearest_segment: Option<usize>,
+}
+
+/// Judge `model` on `data` (columns in the model's feature order, finite values), the
+/// silhouette exact up to `silhouette_sample` rows and on a sample drawn with `seed` above.
+pub fn evaluate(
+    model: &SegmentModel,
+    data: &FeatureData,
+    silhouette_sample: usize,
+    seed: u64,
+    threads: usize,
+) -> Evaluation {
+    let (x, labels, distances) = place(model, data);
+    let d = model.features.len();
+    let n = labels.len();
+    let points = Points::new(&x, d, &labels);
+    let (sampled_x, sampled_labels, method) =
+        silhouette_rows(&x, d, &labels, silhouette_sample, seed);
+    let sampled = Points::new(&sampled_x, d, &sampled_labels);
+    let silhouettes = silhouette_samples(&sampled, threads);
+    let k = model.k();
+    let segments = (0..k)
+        .map(|c| {
+            let member_distances: Vec<f64> = (0..n)
+                .filter(|&i| labels[i] as usize == c)
+                .map(|i| distances[i])
+                .collect();
+            let size = member_distances.len();
+            let member_silhouettes: Vec<f64> = silhouettes
+                .iter()
+                .flat_map(|s| {
+                    s.iter()
+                        .zip(&sampled_labels)
+                        .filter(|(_, l)| **l as usize == c)
+                        .map(|(v, _)| *v)
+                })
+                .collect();
+            SegmentEvaluation {
+                size,
+                share: if n == 0 { 0.0 } else { size as f64 / n as f64 },
+                mean_distance: (size > 0)
+                    .then(|| member_distances.iter().sum::<f64>() / size as f64),
+                max_distance: member_distances.iter().copied().reduce(f64::max),
+                silhouette: (!member_silhouettes.is_empty()).then(|| {
+                    member_silhouettes.iter().sum::<f64>() / member_silhouettes.len() as f64
+                }),
+                nearest_segment: nearest_other(model, c),
+            }
+        })
+        .collect();
+    Evaluation {
+        rows: n,
+        skipped_rows: data.skipped_rows,
+        inertia: distances.iter().map(|v| v * v).sum(),
+        silhouette: silhouettes.map(|s| s.iter().sum::<f64>() / s.len() as f64),
+        silhouette_method: method,
+        davies_bouldin: davies_bouldin(&points),
+        calinski_harabasz: calinski_harabasz(&points),
+        segments,
+    }
+}
+
+/// Every row in the fitted space (row-major), its segment and its distance to that
+/// segment's centroid.
+fn place(model: &SegmentModel, data: &FeatureData) -> (Vec<f64>, Vec<u32>, Vec<f64>) {
+    let n = data.columns.first().map_or(0, Vec::len);
+    let centroids: Vec<f64> = model
+        .segments
+        .iter()
+        .flat_map(|s| s.centroid.iter().copied())
+        .collect();
+    let mut x = Vec::with_capacity(n * model.features.len());
+    let mut labels = Vec::with_capacity(n);
+    let mut distances = Vec::with_capacity(n);
+    for i in 0..n {
+        let start = x.len();
+        for (feature, column) in model.features.iter().zip(&data.columns) {
+            x.push(feature.prepare(column[i]));
+        }
+        let (segment, squared) = nearest(&x[start..], &centroids);
+        labels.push(segment as u32);
+        distances.push(squared.sqrt());
+    }
+    (x, labels, distances)
+}
+
+/// The rows the silhouette is measured on: all, or a seeded uniform sample of `size`.
+fn silhouette_rows(
+    x: &[f64],
+    d: usize,
+    labels: &[u32],
+    size: usize,
+    seed: u64,
+) -> (Vec<f64>, Vec<u32>, String) {
+    match silhouette_sample_rows(labels.len(), size, seed) {
+        None => (x.to_vec(), labels.to_vec(), "exact".to_string()),
+        Some(rows) => (
+            take_rows(x, d, &rows),
+            rows.iter().map(|&i| labels[i]).collect(),
+            format!("sample {size}"),
+        ),
+    }
+}
+
+/// The segment whose centroid is nearest segment `c`'s.
+fn nearest_other(model: &SegmentModel, c: usize) -> Option<usize> {
+    let own = &model.segments[c].centroid;
+    model
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != c)
+        .map(|(j, s)| (j, crate::kmeans::squared_distance(own, &s.centroid)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(j, _)| j)
+}
