@@ -13,8 +13,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::StringArray;
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::{Column, Result};
 use datafusion::logical_expr::planner::RelationPlannerContext;
@@ -23,10 +22,11 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use super::common::feature_columns::find_feature;
 use super::common::fit_options::INPUT;
 use super::common::model_table::{MODEL_NAME, named_model};
+use super::common::result_columns::{bigints, doubles, ints, texts};
 use super::common::store_function;
 use super::kmeans_fit::{FitOutput, FitPlan, scan};
 use super::kmeans_search::SILHOUETTE_SAMPLE;
-use crate::model::{Evaluation, TrainOptions};
+use crate::model::{Evaluation, SegmentEvaluation, TrainOptions};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 
 const NAME: &str = "kmeans_evaluate";
@@ -165,40 +165,30 @@ pub(crate) fn evaluation_table(
     labels: &[String],
     segments: bool,
 ) -> Result<RecordBatch> {
-    let e = evaluation;
-    let columns: Vec<ArrayRef> = if segments {
-        let s = &e.segments;
-        let doubles = |f: &dyn Fn(&crate::model::SegmentEvaluation) -> Option<f64>| -> ArrayRef {
-            Arc::new(s.iter().map(f).collect::<Float64Array>())
-        };
+    let columns = if segments {
+        let rows: Vec<(usize, &SegmentEvaluation)> = evaluation.segments.iter().enumerate().collect();
         vec![
-            Arc::new(Int32Array::from_iter_values(0..s.len() as i32)),
-            Arc::new(StringArray::from_iter_values(labels)),
-            Arc::new(Int64Array::from_iter_values(
-                s.iter().map(|v| v.size as i64),
-            )),
-            doubles(&|v| Some(v.share)),
-            doubles(&|v| v.mean_distance),
-            doubles(&|v| v.max_distance),
-            doubles(&|v| v.silhouette),
-            Arc::new(
-                s.iter()
-                    .map(|v| v.nearest_segment.map(|j| j as i32))
-                    .collect::<Int32Array>(),
-            ),
+            ints(&rows, |(c, _)| Some(*c as i32)),
+            texts(&rows, |(c, _)| labels.get(*c)),
+            bigints(&rows, |(_, s)| Some(s.size as i64)),
+            doubles(&rows, |(_, s)| Some(s.share)),
+            doubles(&rows, |(_, s)| s.mean_distance),
+            doubles(&rows, |(_, s)| s.max_distance),
+            doubles(&rows, |(_, s)| s.silhouette),
+            ints(&rows, |(_, s)| s.nearest_segment.map(|j| j as i32)),
         ]
     } else {
-        let mean = (e.rows > 0).then(|| e.inertia / e.rows as f64);
+        let e = std::slice::from_ref(evaluation);
         vec![
-            Arc::new(Int64Array::from(vec![e.rows as i64])),
-            Arc::new(Int32Array::from(vec![e.segments.len() as i32])),
-            Arc::new(Float64Array::from(vec![Some(e.inertia)])),
-            Arc::new(Float64Array::from(vec![mean])),
-            Arc::new(Float64Array::from(vec![e.silhouette])),
-            Arc::new(Float64Array::from(vec![e.davies_bouldin])),
-            Arc::new(Float64Array::from(vec![e.calinski_harabasz])),
-            Arc::new(StringArray::from(vec![e.silhouette_method.as_str()])),
-            Arc::new(Int64Array::from(vec![e.skipped_rows as i64])),
+            bigints(e, |e| Some(e.rows as i64)),
+            ints(e, |e| Some(e.segments.len() as i32)),
+            doubles(e, |e| Some(e.inertia)),
+            doubles(e, |e| (e.rows > 0).then(|| e.inertia / e.rows as f64)),
+            doubles(e, |e| e.scores.silhouette),
+            doubles(e, |e| e.scores.davies_bouldin),
+            doubles(e, |e| e.scores.calinski_harabasz),
+            texts(e, |e| Some(e.silhouette_method.clone())),
+            bigints(e, |e| Some(e.skipped_rows as i64)),
         ]
     };
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)

@@ -4,10 +4,7 @@
 
 use super::{FeatureData, SegmentModel};
 use crate::kmeans::nearest;
-use crate::quality::{
-    Points, calinski_harabasz, davies_bouldin, silhouette_sample_rows, silhouette_samples,
-    take_rows,
-};
+use crate::quality::{Points, Scores, silhouette_sample_rows, silhouette_samples, take_rows};
 
 /// A model judged on some data.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,14 +15,10 @@ pub struct Evaluation {
     pub skipped_rows: u64,
     /// Sum of squared distances to the nearest centroid (fitted space).
     pub inertia: f64,
-    /// Mean silhouette (`None` with fewer than two segments present).
-    pub silhouette: Option<f64>,
+    /// Silhouette, Davies–Bouldin and Calinski–Harabasz of the placement.
+    pub scores: Scores,
     /// `"exact"` or `"sample N"`.
     pub silhouette_method: String,
-    /// Davies–Bouldin index of the placement.
-    pub davies_bouldin: Option<f64>,
-    /// Calinski–Harabasz index of the placement.
-    pub calinski_harabasz: Option<f64>,
     /// Per segment, in the model's numbering.
     pub segments: Vec<SegmentEvaluation>,
 }
@@ -98,10 +91,11 @@ pub fn evaluate(
         rows: n,
         skipped_rows: data.skipped_rows,
         inertia: distances.iter().map(|v| v * v).sum(),
-        silhouette: silhouettes.map(|s| s.iter().sum::<f64>() / s.len() as f64),
+        scores: Scores::with_silhouette(
+            &points,
+            silhouettes.map(|s| s.iter().sum::<f64>() / s.len() as f64),
+        ),
         silhouette_method: method,
-        davies_bouldin: davies_bouldin(&points),
-        calinski_harabasz: calinski_harabasz(&points),
         segments,
     }
 }

@@ -14,6 +14,7 @@ mod canonical;
 pub mod directory_store;
 pub mod evaluate;
 pub mod labels;
+pub mod placement;
 mod profile;
 pub mod search;
 pub mod store;

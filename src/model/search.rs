@@ -16,8 +16,7 @@ use super::{SearchRecord, SegmentModel};
 use crate::kmeans::algorithm::count_distinct_rows;
 use crate::kmeans::{KMeansError, Monitor, fit_monitored, nearest};
 use crate::quality::{
-    Points, adjusted_rand_index, calinski_harabasz, davies_bouldin, elbow, silhouette_sample_rows,
-    take_rows,
+    Points, Scores, adjusted_rand_index, elbow, silhouette_sample_rows, take_rows,
 };
 
 /// The rule [`recommend`] follows, as the model and the reference state it.
@@ -62,12 +61,9 @@ pub struct KScore {
     pub inertia: f64,
     /// Share of the previous k's inertia this k removes (`None` for the first k).
     pub inertia_drop: Option<f64>,
-    /// Mean silhouette (`None` for k = 1).
-    pub silhouette: Option<f64>,
-    /// Davies–Bouldin index (`None` for k = 1).
-    pub davies_bouldin: Option<f64>,
-    /// Calinski–Harabasz index (`None` for k = 1).
-    pub calinski_harabasz: Option<f64>,
+    /// Silhouette, Davies–Bouldin and Calinski–Harabasz (`None` for k = 1).
+    #[serde(flatten)]
+    pub scores: Scores,
     /// The smallest segment's share of the rows.
     pub smallest_share: f64,
     /// Mean adjusted Rand index between the fit and fits on resamples (`None` when not
@@ -233,9 +229,7 @@ fn judge(prepared: &PreparedData, fit: &Trained, judged: &JudgedRows, threads: u
         k,
         inertia: fit.model.inertia,
         inertia_drop: None,
-        silhouette: crate::quality::silhouette(&sampled, threads),
-        davies_bouldin: davies_bouldin(&all),
-        calinski_harabasz: calinski_harabasz(&all),
+        scores: Scores::of(&all, &sampled, threads),
         smallest_share,
         stability: None,
         elbow: false,
@@ -313,11 +307,12 @@ pub fn recommend(scores: &[KScore], options: &SearchOptions) -> usize {
     };
     let best = |candidates: &dyn Fn(&KScore) -> bool| {
         (0..scores.len())
-            .filter(|&i| candidates(&scores[i]) && scores[i].silhouette.is_some())
+            .filter(|&i| candidates(&scores[i]) && scores[i].scores.silhouette.is_some())
             .max_by(|&a, &b| {
                 let (sa, sb) = (&scores[a], &scores[b]);
-                sa.silhouette
-                    .partial_cmp(&sb.silhouette)
+                sa.scores
+                    .silhouette
+                    .partial_cmp(&sb.scores.silhouette)
                     .unwrap_or(std::cmp::Ordering::Equal)
                     .then(sa.elbow.cmp(&sb.elbow))
                     .then(sb.k.cmp(&sa.k))

@@ -17,10 +17,12 @@ mod dispersion;
 mod kneedle;
 mod points;
 mod rand_index;
+mod scores;
 mod silhouette;
 
 pub use dispersion::{SegmentSpread, calinski_harabasz, davies_bouldin, segment_spreads};
 pub use kneedle::elbow;
 pub use points::Points;
 pub use rand_index::adjusted_rand_index;
+pub use scores::Scores;
 pub use silhouette::{silhouette, silhouette_sample_rows, silhouette_samples, take_rows};

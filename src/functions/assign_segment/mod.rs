@@ -24,11 +24,21 @@ use crate::error::arg_err;
 use crate::functions::common::feature_columns::find_feature;
 use crate::functions::common::store_function;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
-use udf::snapshot_udf;
+use udf::{explain_udf, snapshot_udf};
 
 const NAME: &str = "assign_segment";
 const ASSIGNMENT: &str = "__segql_assignment";
-const ADDED: [&str; 3] = ["segment", "distance", "label"];
+const EXPLANATION: &str = "__segql_explanation";
+/// The columns scoring adds; input columns of these names become `input_<name>`.
+const ADDED: [&str; 7] = [
+    "segment",
+    "distance",
+    "label",
+    "second_segment",
+    "second_distance",
+    "margin",
+    "simple_silhouette",
+];
 
 /// The declaration of the `assign_segment` table function.
 pub static SPEC: FunctionSpec = FunctionSpec {
@@ -51,8 +61,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     ],
     description: "Scores every input row with a saved model: the input's columns plus segment \
                   (INT, NULL when a feature is NULL), distance (to the segment's centroid, in the \
-                  fitted space) and label. Input columns named segment, distance or label are \
-                  renamed input_segment, input_distance, input_label.",
+                  fitted space), label, and why: second_segment, second_distance, margin and \
+                  simple_silhouette, computed only when the query reads them. Input columns named \
+                  like an added column (segment, distance, label, ...) are renamed input_segment, \
+                  input_distance, input_label, ...",
     example: "SELECT segment, label, count(*) FROM assign_segment('seg', rfm(sales)) GROUP BY segment, label ORDER BY segment",
     columns: &[
         (
@@ -67,7 +79,19 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "distance",
             "DOUBLE: Euclidean distance to that centroid in the fitted space",
         ),
-        ("label", "TEXT: the segment's label"),
+        ("label", "TEXT: the segment's label (the analyst's name after rename_segments)"),
+        (
+            "second_segment, second_distance",
+            "INT, DOUBLE: the next nearest segment and its distance (NULL for k = 1); computed only when selected",
+        ),
+        (
+            "margin",
+            "DOUBLE: 1 - distance / second_distance: 0 on the border between the two segments, near 1 deep inside",
+        ),
+        (
+            "simple_silhouette",
+            "DOUBLE: (second_distance - distance) / max(distance, second_distance), MADlib's per-row silhouette",
+        ),
     ],
 };
 
@@ -125,6 +149,7 @@ impl SegqlTableFunction for AssignSegmentFunction {
             })
             .collect();
 
+        let explanation = explain_udf(Arc::clone(&model)).call(features.clone());
         let score = snapshot_udf(Arc::clone(&model)).call(features);
         let segment = get_field(col(ASSIGNMENT), "segment");
         let mut label = when(
@@ -138,10 +163,14 @@ impl SegqlTableFunction for AssignSegmentFunction {
 
         let mut first = passthrough;
         first.push(score.alias(ASSIGNMENT));
+        first.push(explanation.alias(EXPLANATION));
         let mut second = kept;
         second.push(segment.alias("segment"));
         second.push(get_field(col(ASSIGNMENT), "distance").alias("distance"));
         second.push(label.alias("label"));
+        for field in ["second_segment", "second_distance", "margin", "simple_silhouette"] {
+            second.push(get_field(col(EXPLANATION), field).alias(field));
+        }
         LogicalPlanBuilder::from(input)
             .project(first)?
             .project(second)?

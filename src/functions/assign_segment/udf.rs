@@ -9,7 +9,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Builder, Int32Builder, StructArray};
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, Int32Array, StructArray};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
@@ -21,6 +22,7 @@ use crate::error::{arg_err, data_err};
 use crate::functions::common::by_address::ByAddress;
 use crate::functions::common::feature_columns::as_f64;
 use crate::functions::common::{function_doc, udf_identity};
+use crate::model::placement::{place, prepare_columns, runner_up};
 use crate::model::{ModelStore, SegmentModel};
 
 function_doc!("assign_segment", "udf.md");
@@ -31,39 +33,87 @@ pub fn score(
     model: &SegmentModel,
     features: &[ArrayRef],
     rows: usize,
-) -> Result<(Int32Builder, Float64Builder)> {
+) -> Result<(Int32Array, Float64Array)> {
+    let (prepared, nulls) = prepared_rows(model, features, rows)?;
+    let placed = place(model, &prepared);
+    Ok((
+        Int32Array::new(placed.segment.into(), nulls.clone()),
+        Float64Array::new(placed.distance.into(), nulls),
+    ))
+}
+
+/// Each row's second-nearest segment and how firmly it sits in its own: `second_segment`,
+/// `second_distance`, `margin` and `simple_silhouette` (NULL for k = 1 and NULL features).
+pub fn explain(model: &SegmentModel, features: &[ArrayRef], rows: usize) -> Result<StructArray> {
+    let (prepared, nulls) = prepared_rows(model, features, rows)?;
+    let runner = runner_up(model, &prepared);
+    let valid = |i: usize| nulls.as_ref().is_none_or(|n| n.is_valid(i));
+    let doubles = |values: &[Option<f64>]| -> ArrayRef {
+        Arc::new(
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v.filter(|_| valid(i)))
+                .collect::<Float64Array>(),
+        )
+    };
+    let segments: Int32Array = runner
+        .segment
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.filter(|_| valid(i)))
+        .collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(segments),
+        doubles(&runner.distance),
+        doubles(&runner.margin),
+        doubles(&runner.simple_silhouette),
+    ];
+    Ok(StructArray::try_new(explanation_fields(), columns, None)?)
+}
+
+/// The explanation struct's fields.
+pub fn explanation_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("second_segment", DataType::Int32, true),
+        Field::new("second_distance", DataType::Float64, true),
+        Field::new("margin", DataType::Float64, true),
+        Field::new("simple_silhouette", DataType::Float64, true),
+    ])
+}
+
+/// The rows in the fitted space, column by column, and which rows have every feature.
+fn prepared_rows(
+    model: &SegmentModel,
+    features: &[ArrayRef],
+    rows: usize,
+) -> Result<(Vec<Vec<f64>>, Option<NullBuffer>)> {
     let arrays = features
         .iter()
         .map(|a| as_f64(NAME, a))
         .collect::<Result<Vec<_>>>()?;
-    let mut segments = Int32Builder::with_capacity(rows);
-    let mut distances = Float64Builder::with_capacity(rows);
-    let mut scorer = model.scorer();
-    let mut raw = vec![0.0; arrays.len()];
-    for row in 0..rows {
-        if arrays.iter().any(|a| a.is_null(row)) {
-            segments.append_null();
-            distances.append_null();
-            continue;
-        }
-        for (slot, (j, array)) in raw.iter_mut().zip(arrays.iter().enumerate()) {
-            let v = array.value(row);
-            if !v.is_finite() {
-                return Err(data_err(
-                    NAME,
-                    format!(
-                        "feature '{}' is {v}; only finite numbers can be scored",
-                        model.features[j].name
-                    ),
-                ));
-            }
-            *slot = v;
-        }
-        let (segment, distance) = scorer.assign(&raw);
-        segments.append_value(segment as i32);
-        distances.append_value(distance);
+    let mut nulls: Option<NullBuffer> = None;
+    for array in &arrays {
+        nulls = NullBuffer::union(nulls.as_ref(), array.nulls());
     }
-    Ok((segments, distances))
+    for (j, array) in arrays.iter().enumerate() {
+        let bad = array
+            .values()
+            .iter()
+            .enumerate()
+            .find(|(i, v)| !v.is_finite() && nulls.as_ref().is_none_or(|n| n.is_valid(*i)));
+        if let Some((_, v)) = bad {
+            return Err(data_err(
+                NAME,
+                format!(
+                    "feature '{}' is {v}; only finite numbers can be scored",
+                    model.features[j].name
+                ),
+            ));
+        }
+    }
+    let raw: Vec<&[f64]> = arrays.iter().map(|a| &a.values()[..rows]).collect();
+    Ok((prepare_columns(model, &raw), nulls))
 }
 
 /// The registered scalar UDF, reading models from `store`.
@@ -192,8 +242,8 @@ impl ScalarUDFImpl for AssignSegment {
         } else {
             args.number_rows
         };
-        let (mut segments, _) = score(&model, &arrays, rows)?;
-        let result: ArrayRef = Arc::new(segments.finish());
+        let (segments, _) = score(&model, &arrays, rows)?;
+        let result: ArrayRef = Arc::new(segments);
         if rows == 1 && args.number_rows != 1 {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
                 &result, 0,
@@ -208,6 +258,18 @@ impl ScalarUDFImpl for AssignSegment {
 pub fn snapshot_udf(model: Arc<SegmentModel>) -> ScalarUDF {
     ScalarUDF::from(Snapshot {
         model: ByAddress(model),
+        explain: false,
+        signature: Signature::user_defined(Volatility::Immutable),
+    })
+}
+
+/// The internal explainer of the table function: `{second_segment, second_distance, margin,
+/// simple_silhouette}` per row. A separate expression, so a query that does not select its
+/// columns does not compute it (DataFusion drops unused projections).
+pub fn explain_udf(model: Arc<SegmentModel>) -> ScalarUDF {
+    ScalarUDF::from(Snapshot {
+        model: ByAddress(model),
+        explain: true,
         signature: Signature::user_defined(Volatility::Immutable),
     })
 }
@@ -215,6 +277,8 @@ pub fn snapshot_udf(model: Arc<SegmentModel>) -> ScalarUDF {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Snapshot {
     model: ByAddress<SegmentModel>,
+    /// The explanation rather than the score.
+    explain: bool,
     signature: Signature,
 }
 
@@ -225,27 +289,32 @@ fn snapshot_fields() -> Fields {
     ])
 }
 
+impl Snapshot {
+    fn label(&self, args: Vec<String>) -> String {
+        let name = if self.explain {
+            "segql_explain"
+        } else {
+            "segql_score"
+        };
+        format!("{name}[{}]({})", self.model.name, args.join(", "))
+    }
+}
+
 impl ScalarUDFImpl for Snapshot {
     fn name(&self) -> &str {
-        "segql_score"
+        if self.explain {
+            "segql_explain"
+        } else {
+            "segql_score"
+        }
     }
 
     fn display_name(&self, args: &[Expr]) -> Result<String> {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        Ok(format!(
-            "segql_score[{}]({})",
-            self.model.name,
-            args.join(", ")
-        ))
+        Ok(self.label(args.iter().map(|a| a.to_string()).collect()))
     }
 
     fn schema_name(&self, args: &[Expr]) -> Result<String> {
-        let args: Vec<String> = args.iter().map(|a| a.schema_name().to_string()).collect();
-        Ok(format!(
-            "segql_score[{}]({})",
-            self.model.name,
-            args.join(", ")
-        ))
+        Ok(self.label(args.iter().map(|a| a.schema_name().to_string()).collect()))
     }
 
     fn signature(&self) -> &Signature {
@@ -257,14 +326,21 @@ impl ScalarUDFImpl for Snapshot {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Struct(snapshot_fields()))
+        Ok(DataType::Struct(if self.explain {
+            explanation_fields()
+        } else {
+            snapshot_fields()
+        }))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let (mut segments, mut distances) = score(&self.model, &arrays, args.number_rows)?;
-        let columns: Vec<ArrayRef> =
-            vec![Arc::new(segments.finish()), Arc::new(distances.finish())];
+        if self.explain {
+            let explained = explain(&self.model, &arrays, args.number_rows)?;
+            return Ok(ColumnarValue::Array(Arc::new(explained)));
+        }
+        let (segments, distances) = score(&self.model, &arrays, args.number_rows)?;
+        let columns: Vec<ArrayRef> = vec![Arc::new(segments), Arc::new(distances)];
         Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(
             snapshot_fields(),
             columns,

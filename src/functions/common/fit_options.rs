@@ -15,6 +15,28 @@ use crate::model::store::check_name;
 use crate::model::{NullPolicy, TrainOptions};
 use crate::planner::{Args, Param, ParamKind};
 
+/// The parameters of a fit, for its `FunctionSpec`: `[$first]` (the input and what comes
+/// before the options), every shared option in the same order everywhere, then `[$last]`.
+macro_rules! fit_params {
+    ([$($first:expr),* $(,)?], [$($last:expr),* $(,)?]) => {{
+        use $crate::functions::common::fit_options as shared;
+        &[
+            $($first,)*
+            shared::FEATURES,
+            shared::TRANSFORM,
+            shared::STANDARDIZE,
+            shared::NULLS,
+            shared::INIT,
+            shared::N_INIT,
+            shared::MAX_ITER,
+            shared::TOL,
+            shared::SEED,
+            $($last,)*
+        ]
+    }};
+}
+pub(crate) use fit_params;
+
 /// A named option of a fit.
 const fn option(name: &'static str, kind: ParamKind, doc: &'static str) -> Param {
     Param {

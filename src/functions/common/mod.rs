@@ -109,6 +109,7 @@ pub mod feature_columns;
 pub(crate) mod fit_options;
 pub(crate) mod model_table;
 pub(crate) mod over_input;
+pub(crate) mod result_columns;
 pub(crate) mod scalar;
 pub(crate) mod single_group;
 #[cfg(test)]

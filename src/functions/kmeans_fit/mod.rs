@@ -24,8 +24,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use crate::error::arg_err;
 use crate::functions::common::fit_options::{
-    FEATURES, FitInput, INIT, INPUT, MAX_ITER, MODEL, N_INIT, NULLS, SEED, STANDARDIZE, TOL,
-    TRANSFORM, fit_input, model_name, train_options,
+    FitInput, INPUT, MODEL, fit_input, fit_params, model_name, train_options,
 };
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 use crate::functions::common::store_function;
@@ -49,30 +48,19 @@ const FIXED_COLUMNS: [&str; 5] = ["segment", "size", "share", "sse", "label"];
 /// The declaration of `kmeans_fit()`.
 pub static SPEC: FunctionSpec = FunctionSpec {
     name: NAME,
-    params: &[
-        INPUT,
-        Param {
-            name: "k",
-            kind: ParamKind::IntegerOrAuto,
-            positional: true,
-            required: true,
-            doc: "number of segments, 1 to 1000 and at most the number of distinct points; or 'auto': run kmeans_search (with ks, min_share, stability, silhouette_sample) and fit the recommended k, recording the search in the model",
-        },
-        FEATURES,
-        TRANSFORM,
-        STANDARDIZE,
-        NULLS,
-        INIT,
-        N_INIT,
-        MAX_ITER,
-        TOL,
-        SEED,
-        MODEL,
-        KS,
-        MIN_SHARE,
-        STABILITY,
-        SILHOUETTE_SAMPLE,
-    ],
+    params: fit_params!(
+        [
+            INPUT,
+            Param {
+                name: "k",
+                kind: ParamKind::IntegerOrAuto,
+                positional: true,
+                required: true,
+                doc: "number of segments, 1 to 1000 and at most the number of distinct points; or 'auto': run kmeans_search (with ks, min_share, stability, silhouette_sample) and fit the recommended k, recording the search in the model",
+            },
+        ],
+        [MODEL, KS, MIN_SHARE, STABILITY, SILHOUETTE_SAMPLE]
+    ),
     description: "K-Means segmentation of the input rows. One row per segment, numbered 0.. by \
                   descending size: segment, size, share, the centroid of each feature in original \
                   units (a column named after the feature), avg_<feature> (the mean over members), \

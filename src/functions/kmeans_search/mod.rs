@@ -17,8 +17,7 @@ pub mod segql_elbow;
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::StringArray;
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::LogicalPlan;
@@ -26,10 +25,8 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 
 use super::kmeans_fit::{FitOutput, FitPlan, MAX_K};
 use crate::error::arg_err;
-use crate::functions::common::fit_options::{
-    FEATURES, FitInput, INIT, INPUT, MAX_ITER, N_INIT, NULLS, SEED, STANDARDIZE, TOL, TRANSFORM,
-    fit_input, train_options,
-};
+use crate::functions::common::fit_options::{FitInput, INPUT, fit_input, fit_params, train_options};
+use crate::functions::common::result_columns::{doubles, flags, ints, texts};
 use crate::functions::common::store_function;
 use crate::model::{KScore, SearchOptions};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
@@ -79,23 +76,10 @@ const MODEL_REFUSED: Param = option(
 /// The declaration of `kmeans_search()`.
 pub static SPEC: FunctionSpec = FunctionSpec {
     name: NAME,
-    params: &[
-        INPUT,
-        KS,
-        FEATURES,
-        TRANSFORM,
-        STANDARDIZE,
-        NULLS,
-        INIT,
-        N_INIT,
-        MAX_ITER,
-        TOL,
-        SEED,
-        MIN_SHARE,
-        STABILITY,
-        SILHOUETTE_SAMPLE,
-        MODEL_REFUSED,
-    ],
+    params: fit_params!(
+        [INPUT, KS],
+        [MIN_SHARE, STABILITY, SILHOUETTE_SAMPLE, MODEL_REFUSED]
+    ),
     description: "Fits K-Means for every candidate k on the same prepared rows and judges each \
                   fit: one row per k. Recommended is the best silhouette among the ks whose \
                   smallest segment holds at least min_share of the rows and whose stability, \
@@ -236,29 +220,19 @@ pub(crate) fn search_table(
     scores: &[KScore],
     silhouette_method: &str,
 ) -> Result<RecordBatch> {
-    let doubles = |f: &dyn Fn(&KScore) -> Option<f64>| -> ArrayRef {
-        Arc::new(scores.iter().map(f).collect::<Float64Array>())
-    };
-    let flags = |f: &dyn Fn(&KScore) -> bool| -> ArrayRef {
-        Arc::new(scores.iter().map(|s| Some(f(s))).collect::<BooleanArray>())
-    };
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from_iter_values(
-            scores.iter().map(|s| s.k as i32),
-        )),
-        doubles(&|s| Some(s.inertia)),
-        doubles(&|s| s.inertia_drop),
-        doubles(&|s| s.silhouette),
-        doubles(&|s| s.davies_bouldin),
-        doubles(&|s| s.calinski_harabasz),
-        doubles(&|s| Some(s.smallest_share)),
-        doubles(&|s| s.stability),
-        flags(&|s| s.elbow),
-        flags(&|s| s.recommended),
-        Arc::new(StringArray::from_iter_values(
-            scores.iter().map(|_| silhouette_method),
-        )),
-        doubles(&|s| Some(s.fit_seconds)),
+    let columns = vec![
+        ints(scores, |s| Some(s.k as i32)),
+        doubles(scores, |s| Some(s.inertia)),
+        doubles(scores, |s| s.inertia_drop),
+        doubles(scores, |s| s.scores.silhouette),
+        doubles(scores, |s| s.scores.davies_bouldin),
+        doubles(scores, |s| s.scores.calinski_harabasz),
+        doubles(scores, |s| Some(s.smallest_share)),
+        doubles(scores, |s| s.stability),
+        flags(scores, |s| Some(s.elbow)),
+        flags(scores, |s| Some(s.recommended)),
+        texts(scores, |_| Some(silhouette_method)),
+        doubles(scores, |s| Some(s.fit_seconds)),
     ];
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
