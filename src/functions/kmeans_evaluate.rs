@@ -166,7 +166,8 @@ pub(crate) fn evaluation_table(
     segments: bool,
 ) -> Result<RecordBatch> {
     let columns = if segments {
-        let rows: Vec<(usize, &SegmentEvaluation)> = evaluation.segments.iter().enumerate().collect();
+        let rows: Vec<(usize, &SegmentEvaluation)> =
+            evaluation.segments.iter().enumerate().collect();
         vec![
             ints(&rows, |(c, _)| Some(*c as i32)),
             texts(&rows, |(c, _)| labels.get(*c)),

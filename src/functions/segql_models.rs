@@ -212,8 +212,13 @@ fn listing(schema: &SchemaRef, entries: &[ModelEntry]) -> Result<RecordBatch> {
             models.iter().map(|m| m.as_ref().map(|_| "kmeans")),
         )),
         Arc::new(StringArray::from_iter(models.iter().map(|m| {
-            m.as_ref()
-                .map(|m| if m.search.is_some() { "search" } else { "given" })
+            m.as_ref().map(|m| {
+                if m.search.is_some() {
+                    "search"
+                } else {
+                    "given"
+                }
+            })
         }))),
         Arc::new(StringArray::from_iter(models.iter().map(|m| {
             let search = m.as_ref()?.search.as_ref()?;

@@ -81,9 +81,13 @@ pub fn runner_up(model: &SegmentModel, prepared: &[Vec<f64>]) -> RunnerUp {
         let largest = d1.max(d2);
         out.segment.push(Some(segment as i32));
         out.distance.push(Some(d2));
-        out.margin.push(Some(if d2 > 0.0 { 1.0 - d1 / d2 } else { 0.0 }));
-        out.simple_silhouette
-            .push(Some(if largest > 0.0 { (d2 - d1) / largest } else { 0.0 }));
+        out.margin
+            .push(Some(if d2 > 0.0 { 1.0 - d1 / d2 } else { 0.0 }));
+        out.simple_silhouette.push(Some(if largest > 0.0 {
+            (d2 - d1) / largest
+        } else {
+            0.0
+        }));
     }
     out
 }
@@ -120,8 +124,8 @@ fn two_nearest(row: &[f64], centroids: &[f64], second: bool) -> (usize, f64, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FeatureData, TrainOptions, train};
     use crate::kmeans::preprocess::TransformKind;
+    use crate::model::{FeatureData, TrainOptions, train};
 
     fn line_model() -> SegmentModel {
         // 1, 2, 3 | 10, 12: centroids 2 and 11, no preprocessing
@@ -147,7 +151,10 @@ mod tests {
         assert_eq!(runner.segment, vec![Some(1), Some(1), Some(0)]);
         assert_eq!(runner.distance, vec![Some(11.0), Some(4.5), Some(9.0)]);
         // 0: 1 - 2/11; 6.5 is on the border; 11 sits on its centroid
-        assert_eq!(runner.margin, vec![Some(1.0 - 2.0 / 11.0), Some(0.0), Some(1.0)]);
+        assert_eq!(
+            runner.margin,
+            vec![Some(1.0 - 2.0 / 11.0), Some(0.0), Some(1.0)]
+        );
         assert_eq!(
             runner.simple_silhouette,
             vec![Some(9.0 / 11.0), Some(0.0), Some(1.0)]

@@ -79,7 +79,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "distance",
             "DOUBLE: Euclidean distance to that centroid in the fitted space",
         ),
-        ("label", "TEXT: the segment's label (the analyst's name after rename_segments)"),
+        (
+            "label",
+            "TEXT: the segment's label (the analyst's name after rename_segments)",
+        ),
         (
             "second_segment, second_distance",
             "INT, DOUBLE: the next nearest segment and its distance (NULL for k = 1); computed only when selected",
@@ -168,7 +171,12 @@ impl SegqlTableFunction for AssignSegmentFunction {
         second.push(segment.alias("segment"));
         second.push(get_field(col(ASSIGNMENT), "distance").alias("distance"));
         second.push(label.alias("label"));
-        for field in ["second_segment", "second_distance", "margin", "simple_silhouette"] {
+        for field in [
+            "second_segment",
+            "second_distance",
+            "margin",
+            "simple_silhouette",
+        ] {
             second.push(get_field(col(EXPLANATION), field).alias(field));
         }
         LogicalPlanBuilder::from(input)

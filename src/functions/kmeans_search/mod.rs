@@ -25,7 +25,9 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 
 use super::kmeans_fit::{FitOutput, FitPlan, MAX_K};
 use crate::error::arg_err;
-use crate::functions::common::fit_options::{FitInput, INPUT, fit_input, fit_params, train_options};
+use crate::functions::common::fit_options::{
+    FitInput, INPUT, fit_input, fit_params, train_options,
+};
 use crate::functions::common::result_columns::{doubles, flags, ints, texts};
 use crate::functions::common::store_function;
 use crate::model::{KScore, SearchOptions};
