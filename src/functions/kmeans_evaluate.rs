@@ -20,12 +20,11 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 
 use super::common::feature_columns::find_feature;
-use super::common::fit_options::INPUT;
+use super::common::fit_options::{INPUT, SILHOUETTE_SAMPLE};
 use super::common::model_table::{MODEL_NAME, named_model};
 use super::common::result_columns::{bigints, doubles, ints, texts};
 use super::common::store_function;
 use super::kmeans_fit::{FitOutput, FitPlan, scan};
-use super::kmeans_search::SILHOUETTE_SAMPLE;
 use crate::model::{Evaluation, SegmentEvaluation, TrainOptions};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 

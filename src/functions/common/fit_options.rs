@@ -114,6 +114,28 @@ pub(crate) const MODEL: Param = option(
     "save the fit in the model store under this name, for assign_segment",
 );
 
+/// `ks => '2..10'`: the candidates (also an option of `kmeans_fit(input, 'auto')`).
+pub(crate) const KS: Param = option(
+    "ks",
+    ParamKind::Text,
+    "the candidate ks: a range '2..10' (default), a list '2,3,5,8' or both '1..4,6'; increasing, each 1 to 1000 and at most the number of distinct points",
+);
+/// The options that judge the candidates (also options of `kmeans_fit(input, 'auto')`).
+pub(crate) const MIN_SHARE: Param = option(
+    "min_share",
+    ParamKind::Float,
+    "a recommended k's smallest segment holds at least this share of the rows (default 0.05)",
+);
+pub(crate) const STABILITY: Param = option(
+    "stability",
+    ParamKind::Integer,
+    "resamples per k for the stability (default 3; 0 turns it off): each fits 80% of the rows, drawn without replacement with the seed, labels every row by its nearest centre and is compared with the full fit by the adjusted Rand index",
+);
+pub(crate) const SILHOUETTE_SAMPLE: Param = option(
+    "silhouette_sample",
+    ParamKind::Integer,
+    "the silhouette is exact (all pairs) up to this many rows (default 10000); above, it is the silhouette of a seeded uniform sample of this many rows, measured within the sample as scikit-learn's silhouette_score(sample_size=...)",
+);
 /// The training options a call asks for, for `k` segments.
 pub(crate) fn train_options(args: &Args, k: usize) -> Result<TrainOptions> {
     let mut options = TrainOptions::new(k);

@@ -24,14 +24,13 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use crate::error::arg_err;
 use crate::functions::common::fit_options::{
-    FitInput, INPUT, MODEL, fit_input, fit_params, model_name, train_options,
+    FitInput, INPUT, KS, MIN_SHARE, MODEL, SILHOUETTE_SAMPLE, STABILITY, fit_input, fit_params,
+    model_name, train_options,
 };
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 use crate::functions::common::store_function;
 use crate::functions::kmeans_search::ks::KsText;
-use crate::functions::kmeans_search::{
-    KS, MIN_SHARE, SILHOUETTE_SAMPLE, STABILITY, names_search_options, search_options,
-};
+use crate::functions::kmeans_search::{names_search_options, search_options};
 use crate::model::{ModelStore, SearchOptions, SegmentModel, TrainOptions};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 use exec::KMeansFitExec;

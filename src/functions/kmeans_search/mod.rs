@@ -26,7 +26,8 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 use super::kmeans_fit::{FitOutput, FitPlan, MAX_K};
 use crate::error::arg_err;
 use crate::functions::common::fit_options::{
-    FitInput, INPUT, fit_input, fit_params, train_options,
+    FitInput, INPUT, KS, MIN_SHARE, SILHOUETTE_SAMPLE, STABILITY, fit_input, fit_params,
+    train_options,
 };
 use crate::functions::common::result_columns::{doubles, flags, ints, texts};
 use crate::functions::common::store_function;
@@ -36,44 +37,13 @@ use ks::parse_ks;
 
 const NAME: &str = "kmeans_search";
 
-/// A named option of the search.
-const fn option(name: &'static str, kind: ParamKind, doc: &'static str) -> Param {
-    Param {
-        name,
-        kind,
-        positional: false,
-        required: false,
-        doc,
-    }
-}
-
-/// `ks => '2..10'`: the candidates (also an option of `kmeans_fit(input, 'auto')`).
-pub(crate) const KS: Param = option(
-    "ks",
-    ParamKind::Text,
-    "the candidate ks: a range '2..10' (default), a list '2,3,5,8' or both '1..4,6'; increasing, each 1 to 1000 and at most the number of distinct points",
-);
-/// The options that judge the candidates (also options of `kmeans_fit(input, 'auto')`).
-pub(crate) const MIN_SHARE: Param = option(
-    "min_share",
-    ParamKind::Float,
-    "a recommended k's smallest segment holds at least this share of the rows (default 0.05)",
-);
-pub(crate) const STABILITY: Param = option(
-    "stability",
-    ParamKind::Integer,
-    "resamples per k for the stability (default 3; 0 turns it off): each fits 80% of the rows, drawn without replacement with the seed, labels every row by its nearest centre and is compared with the full fit by the adjusted Rand index",
-);
-pub(crate) const SILHOUETTE_SAMPLE: Param = option(
-    "silhouette_sample",
-    ParamKind::Integer,
-    "the silhouette is exact (all pairs) up to this many rows (default 10000); above, it is the silhouette of a seeded uniform sample of this many rows, measured within the sample as scikit-learn's silhouette_score(sample_size=...)",
-);
-const MODEL_REFUSED: Param = option(
-    "model",
-    ParamKind::Text,
-    "not accepted: the search saves nothing; kmeans_fit(input, 'auto', model => 'name') saves the recommended fit",
-);
+const MODEL_REFUSED: Param = Param {
+    name: "model",
+    kind: ParamKind::Text,
+    positional: false,
+    required: false,
+    doc: "not accepted: the search saves nothing; kmeans_fit(input, 'auto', model => 'name') saves the recommended fit",
+};
 
 /// The declaration of `kmeans_search()`.
 pub static SPEC: FunctionSpec = FunctionSpec {
