@@ -5,6 +5,8 @@ process and its peak RSS is its own.
     python peers.py rfm polars FILE [--repeat N]
     python peers.py kmeans FILE --k K --algorithm lloyd|elkan --threads T [--repeat N]
     python peers.py job FILE --k K --threads T [--repeat N]
+    python peers.py search FILE --ks 2..10 --sample N [--repeat N]
+    python peers.py silhouette ROWS [--repeat N]
 
 RFM is the same aggregate segql's rfm() computes at its core: per customer, days since the
 last purchase (as of the day after the last purchase in the file), distinct invoices, and the
@@ -12,6 +14,10 @@ summed line amounts; the whole result is materialised (Arrow). K-Means takes an 
 table (recency_days, frequency, monetary), log1p-transforms frequency and monetary, scales to
 unit population variance, and fits with n_init=10, random_state=0, BLAS limited to one thread.
 The whole job is DuckDB's RFM handed to scikit-learn (lloyd) as NumPy arrays, timed together.
+The search is the loop an analyst writes to choose k: per k, KMeans(n_init=10) then
+silhouette_score(sample_size=N), davies_bouldin_score and calinski_harabasz_score. The
+silhouette row is silhouette_score on ROWS generated points (five clusters, the 64-bit LCG of
+examples/bench_silhouette.rs), exact.
 """
 
 import argparse
@@ -115,14 +121,63 @@ def job(path, k, threads, repeat):
     return median, float(model.inertia_), f"duckdb {duckdb.__version__} + scikit-learn {sklearn.__version__}"
 
 
+def search(path, ks, sample, repeat):
+    import pyarrow.parquet as pq
+    import sklearn
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+    from threadpoolctl import threadpool_limits
+
+    x = features(pq.read_table(path, columns=["recency_days", "frequency", "monetary"]))
+
+    def run():
+        rows = []
+        for k in ks:
+            labels = KMeans(k, n_init=10, random_state=0).fit(x).labels_
+            rows.append((k, silhouette_score(x, labels, sample_size=sample, random_state=0),
+                         davies_bouldin_score(x, labels), calinski_harabasz_score(x, labels)))
+        return rows
+
+    with threadpool_limits(limits=1, user_api="blas"), threadpool_limits(limits=2, user_api="openmp"):
+        median, rows = timed(run, repeat)
+    return median, rows, sklearn.__version__
+
+
+def lcg_blobs(rows):
+    """examples/bench_silhouette.rs's points: five clusters of uniform noise from a 64-bit LCG."""
+    import numpy as np
+    mask = (1 << 64) - 1
+    state = 20261202
+    centres = [(0.0, 0.0), (6.0, 0.0), (0.0, 6.0), (6.0, 6.0), (3.0, 3.0)]
+    x = np.empty((rows, 2))
+    for i in range(rows):
+        for j in range(2):
+            state = (state * 6364136223846793005 + 1442695040888963407) & mask
+            x[i, j] = centres[i % 5][j] + ((state >> 11) / float(1 << 53) - 0.5) * 4.0
+    return x, np.arange(rows) % 5
+
+
+def silhouette(rows, repeat):
+    import sklearn
+    from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
+
+    x, labels = lcg_blobs(rows)
+    with threadpool_limits(limits=2):
+        median, score = timed(lambda: silhouette_score(x, labels), repeat)
+    return median, float(score), sklearn.__version__
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["rfm", "kmeans", "job"])
+    parser.add_argument("task", choices=["rfm", "kmeans", "job", "search", "silhouette"])
     parser.add_argument("args", nargs="+")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--algorithm", default="lloyd")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ks", default="2..10")
+    parser.add_argument("--sample", type=int, default=10000)
     a = parser.parse_args()
     if a.task == "rfm":
         engine, path = a.args
@@ -134,6 +189,18 @@ def main():
         median, inertia, version = job(path, a.k, a.threads, a.repeat)
         out = dict(task="job", engine=f"duckdb + scikit-learn lloyd {a.threads}t", version=version,
                    file=path, k=a.k, median_s=median, inertia=inertia)
+    elif a.task == "search":
+        (path,) = a.args
+        lo, hi = (int(v) for v in a.ks.split(".."))
+        median, rows, version = search(path, list(range(lo, hi + 1)), a.sample, a.repeat)
+        out = dict(task="search", engine="scikit-learn loop", version=version, file=path,
+                   ks=a.ks, sample=a.sample, median_s=median,
+                   silhouette=[float(r[1]) for r in rows])
+    elif a.task == "silhouette":
+        (rows,) = a.args
+        median, score, version = silhouette(int(rows), a.repeat)
+        out = dict(task="silhouette", engine="scikit-learn silhouette_score", version=version,
+                   rows=int(rows), median_s=median, silhouette=score)
     else:
         (path,) = a.args
         median, inertia, version = kmeans(path, a.k, a.algorithm, a.threads, a.repeat)

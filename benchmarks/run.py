@@ -8,7 +8,9 @@ Rows: rfm() over Parquet (every --rows) and CSV (--csv-rows) against DuckDB and 
 kmeans_fit on the RFM table of the largest --rows against scikit-learn (lloyd and elkan, 1 and 2
 threads); the whole job against DuckDB's RFM handed to scikit-learn; scaling to --scale-rows
 (per-row cost against the largest --rows) and the same rfm() under a --spill-mib memory limit;
-assign_segment scoring --scoring-rows customers against a plain scan of the same columns.
+assign_segment scoring --scoring-rows customers against a plain scan of the same columns;
+kmeans_search over --search-ks on the RFM table against the scikit-learn loop an analyst writes
+(with and without stability), and the exact silhouette of --silhouette-rows points.
 """
 
 import argparse
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / ".data"
 SEGQL = ROOT / "target" / "dist" / "segql"
 BENCH_RFM = ROOT / "target" / "dist" / "examples" / "bench_rfm"
+BENCH_SILHOUETTE = ROOT / "target" / "dist" / "examples" / "bench_silhouette"
 PY = sys.executable
 
 
@@ -94,6 +97,12 @@ def main():
     parser.add_argument("--scale-repeat", type=int, default=1)
     parser.add_argument("--spill-mib", type=int, default=2048)
     parser.add_argument("--scoring-rows", type=int, default=10000000, help="0 to skip")
+    parser.add_argument("--search-ks", default="2..10", help="'' to skip")
+    parser.add_argument("--search-sample", type=int, default=10000)
+    parser.add_argument("--search-repeat", type=int, default=1)
+    parser.add_argument("--silhouette-rows", type=int, default=20000, help="0 to skip")
+    parser.add_argument("--only", default="", help="comma-separated tasks to run (rfm, kmeans, "
+                        "job, scale, scoring, search, silhouette); default all")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--report-from", help="rewrite the report from a saved results file")
     args = parser.parse_args()
@@ -103,11 +112,14 @@ def main():
         write_report(results, args.out)
         return
     results = []
+    only = set(filter(None, args.only.split(",")))
+    wanted = lambda task: not only or task in only
     all_rows = [int(r) for r in args.rows.split(",")]
-    for rows in all_rows:
-        rfm_rows(results, generate(rows), rows, args.repeat, "parquet")
-    if args.csv_rows:
-        rfm_rows(results, generate(args.csv_rows, "csv"), args.csv_rows, args.repeat, "csv")
+    if wanted("rfm"):
+        for rows in all_rows:
+            rfm_rows(results, generate(rows), rows, args.repeat, "parquet")
+        if args.csv_rows:
+            rfm_rows(results, generate(args.csv_rows, "csv"), args.csv_rows, args.repeat, "csv")
     rows = max(all_rows)
     path = generate(rows)
     rel = str(path.relative_to(ROOT))
@@ -117,7 +129,7 @@ def main():
                         f"COPY (SELECT recency_days, frequency, monetary FROM rfm('{rel}')) "
                         f"TO '{rfm_table}' STORED AS PARQUET"], check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
-    for k in args.k:
+    for k in (args.k if wanted("kmeans") else []):
         fit = (f"SELECT sum(sse) FROM kmeans_fit((SELECT CAST(recency_days AS DOUBLE) AS r, "
                f"ln(1 + frequency) AS f, ln(1 + greatest(monetary, 0)) AS m "
                f"FROM '{rfm_table}'), {k}, transform => 'none', seed => 0)")
@@ -135,20 +147,26 @@ def main():
                 r["rows_in"] = rows
                 results.append(r)
                 print(json.dumps(r), flush=True)
-    job = f"SELECT sum(sse) FROM kmeans_fit(rfm('{rel}'), 3)"
-    median, rss, inertia = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", job], args.repeat)
-    r = dict(task="job", engine="segql", k=3, median_s=median, peak_rss_mib=rss, rows_in=rows)
-    results.append(r)
-    print(json.dumps(r), flush=True)
-    r = run_json([PY, "benchmarks/peers.py", "job", rel, "--k", "3", "--threads", "2",
-                  "--repeat", str(args.repeat)])
-    r["rows_in"] = rows
-    results.append(r)
-    print(json.dumps(r), flush=True)
-    if args.scale_rows:
+    if wanted("job"):
+        job = f"SELECT sum(sse) FROM kmeans_fit(rfm('{rel}'), 3)"
+        median, rss, inertia = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", job],
+                                            args.repeat)
+        r = dict(task="job", engine="segql", k=3, median_s=median, peak_rss_mib=rss, rows_in=rows)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+        r = run_json([PY, "benchmarks/peers.py", "job", rel, "--k", "3", "--threads", "2",
+                      "--repeat", str(args.repeat)])
+        r["rows_in"] = rows
+        results.append(r)
+        print(json.dumps(r), flush=True)
+    if args.scale_rows and wanted("scale"):
         scale(results, args, rows)
-    if args.scoring_rows:
+    if args.scoring_rows and wanted("scoring"):
         scoring(results, args, DATA / f"rfm_{rows}.parquet")
+    if args.search_ks and wanted("search"):
+        search(results, args, rfm_table, rows)
+    if args.silhouette_rows and wanted("silhouette"):
+        silhouette(results, args)
     saved = DATA / "results.jsonl"
     saved.write_text("".join(json.dumps(r) + "\n" for r in results))
     print(f"results saved in {saved} (rewrite the report with --report-from)")
@@ -212,6 +230,39 @@ def scoring(results, args, rfm_table):
         r.update(task="scoring", engine=name, rows_in=rows)
         results.append(r)
         print(json.dumps(r), flush=True)
+
+
+def search(results, args, rfm_table, rows_in):
+    """kmeans_search over the RFM table, without and with stability, against the scikit-learn
+    loop (KMeans(n_init=10), sampled silhouette, Davies-Bouldin, Calinski-Harabasz per k)."""
+    for stability in [0, 3]:
+        sql = (f"SELECT sum(silhouette) FROM kmeans_search((SELECT CAST(recency_days AS DOUBLE) AS r, "
+               f"ln(1 + frequency) AS f, ln(1 + greatest(monetary, 0)) AS m FROM '{rfm_table}'), "
+               f"ks => '{args.search_ks}', transform => 'none', seed => 0, stability => {stability}, "
+               f"silhouette_sample => {args.search_sample})")
+        median, rss, total = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", sql],
+                                          args.search_repeat)
+        r = dict(task="search", engine=f"segql (stability => {stability})", median_s=median,
+                 peak_rss_mib=rss, silhouette_sum=total, rows_in=rows_in, ks=args.search_ks)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+    r = run_json([PY, "benchmarks/peers.py", "search", str(rfm_table), "--ks", args.search_ks,
+                  "--sample", str(args.search_sample), "--repeat", str(args.search_repeat)])
+    r["rows_in"] = rows_in
+    r["silhouette_sum"] = sum(r.pop("silhouette"))
+    results.append(r)
+    print(json.dumps(r), flush=True)
+
+
+def silhouette(results, args):
+    """The exact silhouette of the same generated points: segql's kernel against scikit-learn's."""
+    rows = str(args.silhouette_rows)
+    r = run_json([str(BENCH_SILHOUETTE), "--rows", rows, "--repeat", str(args.repeat)])
+    results.append(r)
+    print(json.dumps(r), flush=True)
+    r = run_json([PY, "benchmarks/peers.py", "silhouette", rows, "--repeat", str(args.repeat)])
+    results.append(r)
+    print(json.dumps(r), flush=True)
 
 
 def write_report(results, out):
@@ -326,6 +377,32 @@ def write_report(results, out):
             t = statistics.median(times)
             lines.append(f"| {rows:,} | {name} | {t:.3f} s | {rows / t / 1e6:.1f} M | "
                          f"{scan / t:.2f} |")
+    searches = [r for r in results if r["task"] == "search"]
+    if searches:
+        peer = next(r for r in searches if not r["engine"].startswith("segql"))
+        lines += ["", "## Choosing k: kmeans_search against the scikit-learn loop", "",
+                  f"ks {peer['ks']} on the RFM table of {peer['rows_in']:,} transactions (the same "
+                  "features as the kmeans rows); per k, scikit-learn runs KMeans(n_init=10), "
+                  f"silhouette_score(sample_size={peer['sample']}), davies_bouldin_score and "
+                  "calinski_harabasz_score; segql one kmeans_search call with the same sample size "
+                  "(whole process, one run).", "",
+                  "| engine | time | peak RSS | sum of silhouettes | segql / scikit-learn |",
+                  "|---|---:|---:|---:|---:|"]
+        for r in searches:
+            ratio = (f"**{r['median_s'] / peer['median_s']:.2f}**"
+                     if r["engine"].startswith("segql") else "")
+            lines.append(f"| {r['engine']} | {r['median_s']:.2f} s | "
+                         f"{r.get('peak_rss_mib', 0):.0f} MiB | {r['silhouette_sum']:.4f} | {ratio} |")
+    sil = [r for r in results if r["task"] == "silhouette"]
+    if sil:
+        peer = next(r for r in sil if r["engine"] != "segql")
+        lines += ["", "## Exact silhouette", "",
+                  f"{peer['rows']:,} generated points in five clusters (the same rows on both "
+                  "sides), all pairs; scikit-learn's silhouette_score with 2 threads.", "",
+                  "| engine | median | silhouette | segql / scikit-learn |", "|---|---:|---:|---:|"]
+        for r in sil:
+            ratio = f"**{r['median_s'] / peer['median_s']:.2f}**" if r["engine"] == "segql" else ""
+            lines.append(f"| {r['engine']} | {r['median_s']:.3f} s | {r['silhouette']:.6f} | {ratio} |")
     notes = ROOT / "benchmarks" / "notes.md"
     if notes.exists():
         lines += ["", notes.read_text().rstrip()]

@@ -7,5 +7,5 @@ if [ ! -x benchmarks/.venv/bin/python ] || ! cmp -s benchmarks/requirements.txt 
   benchmarks/.venv/bin/pip install -q --disable-pip-version-check -r benchmarks/requirements.txt
   cp benchmarks/requirements.txt benchmarks/.venv/.requirements
 fi
-cargo build --profile dist --bin segql --example bench_rfm
+cargo build --profile dist --bin segql --example bench_rfm --example bench_silhouette
 benchmarks/.venv/bin/python benchmarks/run.py "$@"

@@ -287,10 +287,12 @@ impl GroupsAccumulator for RfmGroups {
         let Some((as_of, measures)) = values.split_last() else {
             return internal_err!("{NAME}: a partial state without columns");
         };
-        for snapshot in as_of.as_primitive::<TimestampMicrosecondType>().iter() {
-            if let Some(snapshot) = snapshot {
-                self.set_as_of(snapshot)?;
-            }
+        for snapshot in as_of
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .flatten()
+        {
+            self.set_as_of(snapshot)?;
         }
         self.measures
             .merge_batch(measures, group_indices, total_num_groups)

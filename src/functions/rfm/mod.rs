@@ -392,7 +392,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
     scores(measures, &key, options)
 }
 
-/// 1. The purchase rows: the four roles under fixed names, rows without a customer or a time
+/// Step 1, the purchase rows: the four roles under fixed names, rows without a customer or a time
 /// left out, and those after `as_of` (and returns, if asked).
 fn purchase_rows(
     input: LogicalPlan,
@@ -441,7 +441,7 @@ fn purchase_rows(
     Ok(rows)
 }
 
-/// 2. One row per customer: a single aggregate (segql_rfm_measures) computes the dates,
+/// Step 2, one row per customer: a single aggregate (segql_rfm_measures) computes the dates,
 /// frequency, sum and distinct purchase days in one pass over the rows. (DataFusion's own
 /// plan for two different DISTINCT counts needs two aggregates joined on the key, reading the
 /// input twice: 2-3x slower on 10M rows.)
@@ -473,7 +473,7 @@ fn per_customer(
     single_stage::single_stage_scan(per_customer)
 }
 
-/// 3. and 4. The totals over all customers (the latest purchase, as the default snapshot is
+/// Steps 3 and 4, the totals over all customers (the latest purchase, as the default snapshot is
 /// one day after it, and the customer count, the n of the scores), then each customer's
 /// measures.
 fn measures(
@@ -516,7 +516,7 @@ fn measures(
     ])
 }
 
-/// 5. Scores from each customer's rank among all customers: by default SQL's rank() over the
+/// Step 5, scores from each customer's rank among all customers: by default SQL's rank() over the
 /// value (equal values share a rank, so they share a score), with ties => 'split' the row
 /// number over (value, customer key) bucketed as NTILE. Recency is ranked descending so that
 /// recent = high. The three ranks are computed side by side by one operator ([`ranks`])
