@@ -6,6 +6,7 @@
 //! SELECT * FROM rfm(demo_transactions(rows => 100000));
 //! ```
 
+pub mod blobs;
 pub mod generator;
 
 use std::sync::{Arc, LazyLock};
@@ -18,6 +19,7 @@ use datafusion::common::Result;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
+pub use blobs::lcg_blobs;
 pub use generator::{DemoConfig, generate};
 
 /// Rows of the demo `sales` table that `segql --demo` loads.

@@ -9,8 +9,8 @@
 //! // two tight groups far apart: silhouette near 1, Davies–Bouldin near 0
 //! let x = [0.0, 0.1, 10.0, 10.1];
 //! let points = Points::new(&x, 1, &[0, 0, 1, 1]);
-//! assert!(silhouette(&points, 1) > 0.98);
-//! assert!(davies_bouldin(&points) < 0.02);
+//! assert!(silhouette(&points, 1).unwrap() > 0.98);
+//! assert!(davies_bouldin(&points).unwrap() < 0.02);
 //! ```
 
 mod dispersion;

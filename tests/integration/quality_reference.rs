@@ -112,32 +112,12 @@ fn elbows_are_where_kneed_puts_them() {
     }
 }
 
-/// The generator of make_quality_reference.py's `lcg_blobs`, bit for bit.
-fn lcg_blobs(rows: usize) -> (Vec<f64>, Vec<u32>) {
-    let centres = [(0.0, 0.0), (6.0, 0.0), (0.0, 6.0), (6.0, 6.0), (3.0, 3.0)];
-    let mut state: u64 = 20261202;
-    let mut uniform = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut x = Vec::with_capacity(rows * 2);
-    let mut labels = Vec::with_capacity(rows);
-    for i in 0..rows {
-        let (cx, cy): (f64, f64) = centres[i % 5];
-        x.push(cx + (uniform() - 0.5) * 4.0);
-        x.push(cy + (uniform() - 0.5) * 4.0);
-        labels.push((i % 5) as u32);
-    }
-    (x, labels)
-}
-
+/// The rows are make_quality_reference.py's `lcg_blobs`, drawn bit for bit the same.
 #[test]
 fn a_sampled_silhouette_is_within_a_hundredth_of_the_exact_one() {
     let row = &csv_rows("tests/fixtures/quality_large.csv")[0];
     let (n, exact): (usize, f64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
-    let (x, labels) = lcg_blobs(n);
+    let (x, labels) = segql::demo::lcg_blobs(n);
     let rows = silhouette_sample_rows(n, 10_000, 0).expect("a sample");
     let sampled_labels: Vec<u32> = rows.iter().map(|&i| labels[i]).collect();
     let sampled_x = take_rows(&x, 2, &rows);
