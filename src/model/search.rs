@@ -95,16 +95,15 @@ impl Search {
     }
 
     /// The recommended fit's model, named `name`, with the search recorded in it.
-    pub fn into_model(mut self, name: &str, options: &SearchOptions) -> SegmentModel {
-        let chosen = self.recommended();
-        let mut model = self.fits.swap_remove(chosen).model;
+    pub fn recommended_model(&self, name: &str, options: &SearchOptions) -> SegmentModel {
+        let mut model = self.fits[self.recommended()].model.clone();
         model.name = name.to_string();
         model.search = Some(SearchRecord {
             rule: RULE.to_string(),
             chosen_k: model.k(),
-            silhouette_method: self.silhouette_method,
+            silhouette_method: self.silhouette_method.clone(),
             options: options.clone(),
-            scores: self.scores,
+            scores: self.scores.clone(),
         });
         model
     }

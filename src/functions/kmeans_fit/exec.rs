@@ -202,7 +202,7 @@ fn run_fit(
     };
     let prepared = prepare(data, options).map_err(|e| e.to_string())?;
     let found = search(&prepared, options, search_options, monitor).map_err(|e| e.to_string())?;
-    let model = found.clone().into_model(name, search_options);
+    let model = found.recommended_model(name, search_options);
     Ok((model, Some(found)))
 }
 
