@@ -37,6 +37,7 @@ fn scoring(c: &mut Criterion) {
             names: vec!["recency".into(), "frequency".into(), "monetary".into()],
             columns: raw.clone(),
             skipped_rows: 0,
+            nulls: Vec::new(),
         };
         let mut options = TrainOptions::new(k);
         options.kmeans.n_init = 1;

@@ -7,6 +7,7 @@
 //! ```
 
 pub mod blobs;
+pub mod customers;
 pub mod generator;
 
 use std::sync::{Arc, LazyLock};
@@ -20,6 +21,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 pub use blobs::lcg_blobs;
+pub use customers::{CATEGORIES, Customers, customers};
 pub use generator::{DemoConfig, generate};
 
 /// Rows of the demo `sales` table that `segql --demo` loads.

@@ -19,14 +19,17 @@
 //! | `kmeans_fit` | table | `kmeans_fit/mod.rs` (+ `exec.rs`, `fit_observer.rs`) | `tests/slt/kmeans_fit/` | README "kmeans_fit(input, k ...)" |
 //! | `kmeans_search` | table | `kmeans_search/mod.rs` (+ `ks.rs`; runs on `kmeans_fit`'s operator) | `tests/slt/kmeans_search/` | README "kmeans_search(input ...)" |
 //! | `kmeans_evaluate` | table | `kmeans_evaluate.rs` (runs on `kmeans_fit`'s operator) | `tests/slt/kmeans_evaluate.slt` | README "kmeans_evaluate(model, input ...)" |
+//! | `feature_skewness` | table | `feature_skewness.rs` (runs on `kmeans_fit`'s operator) | `tests/slt/feature_skewness.slt` | README "feature_skewness(input ...)" |
 //! | `segql_elbow` | aggregate, helper of `kmeans_search` | `kmeans_search/segql_elbow.rs` | `tests/slt/kmeans_search/segql_elbow.slt` | README |
 //! | `assign_segment` | table | `assign_segment/mod.rs` | `tests/slt/assign_segment.slt` | README "assign_segment(model, input)" |
 //! | `assign_segment` | scalar | `assign_segment/udf.rs` | `tests/slt/assign_segment.slt` | README "assign_segment(model, feature_1, ...)" |
 //! | `segql_models` | table | `segql_models.rs` | `tests/slt/segql_models.slt` | README "segql_models()" |
 //! | `model_segments` | table | `model_segments.rs` | `tests/slt/model_segments.slt` | README "model_segments(model)" |
+//! | `model_features` | table | `model_features.rs` | `tests/slt/model_features.slt` | README "model_features(model)" |
 //! | `model_search` | table | `model_search.rs` | `tests/slt/model_search.slt` | README "model_search(model)" |
 //! | `drop_model` | scalar | `drop_model.rs` | `tests/slt/drop_model.slt` | README "drop_model(name)" |
 //! | `rename_segments` | scalar | `rename_segments.rs` | `tests/slt/rename_segments.slt` | README "rename_segments(model, names)" |
+//! | `demo_customers` | table | `demo_customers.rs` (generator in `crate::demo::customers`) | `tests/slt/demo_customers.slt` | README "demo_customers(...)" |
 //! | `demo_transactions` | table | `demo_transactions.rs` | `tests/slt/demo_transactions.slt` | README "demo_transactions(...)" |
 //!
 //! Adding a function:
@@ -44,11 +47,14 @@
 
 pub mod assign_segment;
 pub mod common;
+pub mod demo_customers;
 pub mod demo_transactions;
 pub mod drop_model;
+pub mod feature_skewness;
 pub mod kmeans_evaluate;
 pub mod kmeans_fit;
 pub mod kmeans_search;
+pub mod model_features;
 pub mod model_search;
 pub mod model_segments;
 pub mod rename_segments;
@@ -68,6 +74,9 @@ use crate::planner::SegqlTableFunction;
 pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFunction>> {
     vec![
         Arc::new(rfm::RfmFunction),
+        Arc::new(feature_skewness::FeatureSkewnessFunction::new(Arc::clone(
+            store,
+        ))),
         Arc::new(kmeans_fit::KMeansFitFunction::new(Arc::clone(store))),
         Arc::new(kmeans_search::KMeansSearchFunction::new(Arc::clone(store))),
         Arc::new(kmeans_evaluate::KMeansEvaluateFunction::new(Arc::clone(
@@ -81,7 +90,11 @@ pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFun
             store,
         ))),
         Arc::new(model_search::ModelSearchFunction::new(Arc::clone(store))),
+        Arc::new(model_features::ModelFeaturesFunction::new(Arc::clone(
+            store,
+        ))),
         Arc::new(demo_transactions::DemoTransactionsFunction),
+        Arc::new(demo_customers::DemoCustomersFunction),
     ]
 }
 
@@ -93,6 +106,7 @@ pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFun
 pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
     vec![
         &rfm::SPEC,
+        &feature_skewness::SPEC,
         &kmeans_fit::SPEC,
         &kmeans_search::SPEC,
         &kmeans_evaluate::SPEC,
@@ -100,7 +114,9 @@ pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
         &segql_models::SPEC,
         &model_segments::SPEC,
         &model_search::SPEC,
+        &model_features::SPEC,
         &demo_transactions::SPEC,
+        &demo_customers::SPEC,
     ]
 }
 

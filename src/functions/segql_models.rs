@@ -36,7 +36,8 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     description: "The saved models: name, k, features, transforms, standardize, rows, skipped_rows \
                   (NULL features), inertia, seed, n_init, init, fingerprint (of the training \
                   data), created_at, format_version, segql_version, kind, chosen_by ('given', or \
-                  'search' for an 'auto' fit), searched_ks, location and status ('ok' or why the \
+                  'search' for an 'auto' fit), searched_ks, scale (standard, robust, minmax or \
+                  none), location and status ('ok' or why the \
                   file cannot be read).",
     example: "SELECT name, k, features, rows, inertia FROM segql_models()",
     columns: &[
@@ -70,6 +71,7 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "TEXT: how k was chosen: 'given', or 'search' for kmeans_fit(input, 'auto'); model_search(name) shows the search",
         ),
         ("searched_ks", "TEXT: the ks an 'auto' fit searched"),
+        ("scale", "TEXT: the scaler: standard, robust, minmax or none"),
         ("location", "TEXT: the model's file (or 'memory')"),
         ("status", "TEXT: 'ok', or why the file cannot be read"),
     ],
@@ -121,6 +123,7 @@ fn schema() -> SchemaRef {
         text("kind"),
         text("chosen_by"),
         text("searched_ks"),
+        text("scale"),
         Field::new("location", DataType::Utf8, false),
         Field::new("status", DataType::Utf8, false),
     ]))
@@ -224,6 +227,11 @@ fn listing(schema: &SchemaRef, entries: &[ModelEntry]) -> Result<RecordBatch> {
             let search = m.as_ref()?.search.as_ref()?;
             Some(KsText(&search.options.ks).to_string())
         }))),
+        Arc::new(StringArray::from_iter(
+            models
+                .iter()
+                .map(|m| m.as_ref().map(|m| m.options.scale_name())),
+        )),
         Arc::new(StringArray::from_iter_values(
             entries.iter().map(|e| e.location.as_str()),
         )),

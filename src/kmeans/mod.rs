@@ -16,7 +16,7 @@ mod hartigan;
 pub mod hyperparams;
 mod lloyd_hamerly;
 pub mod monitor;
-pub mod preprocess;
+
 mod restarts;
 mod rows;
 mod seeding;

@@ -295,6 +295,7 @@ mod tests {
                 (0..200).map(|i| ((i * 31) % 23) as f64 + 0.1).collect(),
             ],
             skipped_rows: 3,
+            nulls: Vec::new(),
         };
         train(name, data, &TrainOptions::new(3)).unwrap()
     }

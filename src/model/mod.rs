@@ -23,7 +23,7 @@ pub mod train;
 use serde::{Deserialize, Serialize};
 
 use crate::kmeans::nearest;
-use crate::kmeans::preprocess::{Scaler, Transform};
+use crate::preprocess::{Scaler, Transform};
 
 pub use directory_store::DirectoryStore;
 pub use evaluate::{Evaluation, SegmentEvaluation, evaluate};
@@ -46,8 +46,32 @@ pub struct FeatureModel {
     pub name: String,
     /// The skew-correcting transform (identity when none).
     pub transform: Transform,
-    /// Standardisation after the transform (`None` when `standardize => false`).
+    /// The scaler after the transform (`None` when `scale => 'none'`).
     pub scaler: Option<Scaler>,
+    /// The training values' summary, for `model_features` (absent in models written before
+    /// it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<FeatureStats>,
+}
+
+/// A feature's training values at a glance: what `model_features` shows so an analyst can see
+/// what the transform did.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStats {
+    /// The smallest value, in original units.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+    /// The mean.
+    pub mean: f64,
+    /// The population standard deviation.
+    pub std: f64,
+    /// The adjusted skewness (pandas' `skew()`) of the values; `None` below three rows.
+    pub skew: Option<f64>,
+    /// The same after the transform.
+    pub skew_after: Option<f64>,
+    /// Input rows where the feature was NULL.
+    pub nulls: u64,
 }
 
 impl FeatureModel {
@@ -108,12 +132,30 @@ pub struct FitOptions {
     pub tol: f64,
     /// Random seed.
     pub seed: u64,
-    /// `auto`, `none`, `log` or `boxcox`.
+    /// The transform text: one word (`auto`, `none`, `log`, ...) or a `feature: transform` map.
     pub transform: String,
-    /// Whether features were standardised.
+    /// Whether features were scaled (the `standardize` alias of `scale`).
     pub standardize: bool,
+    /// `standard`, `robust`, `minmax` or `none` (absent in models written before the choice:
+    /// `standard` when `standardize`, else `none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<String>,
+    /// Whether values were shifted into a transform's domain (absent before the choice: yes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<bool>,
     /// `skip` or `error`.
     pub nulls: String,
+}
+
+impl FitOptions {
+    /// The scaler's SQL name, also for models saved before `scale` was recorded.
+    pub fn scale_name(&self) -> String {
+        match &self.scale {
+            Some(scale) => scale.clone(),
+            None if self.standardize => "standard".to_string(),
+            None => "none".to_string(),
+        }
+    }
 }
 
 /// A fitted segmentation model.
@@ -212,14 +254,10 @@ impl SegmentModel {
             return Err("the model has no segments".into());
         }
         for f in &self.features {
-            let ok = match f.transform {
-                Transform::Identity => true,
-                Transform::Log { shift } => shift.is_finite(),
-                Transform::BoxCox { lambda, shift } => lambda.is_finite() && shift.is_finite(),
-            };
+            let ok = f.transform.is_valid();
             let scaler_ok = f
                 .scaler
-                .is_none_or(|s| s.mean.is_finite() && s.std.is_finite() && s.std > 0.0);
+                .is_none_or(|s| s.center.is_finite() && s.scale.is_finite() && s.scale > 0.0);
             if !ok || !scaler_ok {
                 return Err(format!("feature '{}' has invalid preprocessing", f.name));
             }

@@ -124,18 +124,16 @@ fn two_nearest(row: &[f64], centroids: &[f64], second: bool) -> (usize, f64, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kmeans::preprocess::TransformKind;
     use crate::model::{FeatureData, TrainOptions, train};
 
     fn line_model() -> SegmentModel {
         // 1, 2, 3 | 10, 12: centroids 2 and 11, no preprocessing
-        let mut options = TrainOptions::new(2);
-        options.transform = TransformKind::None;
-        options.standardize = false;
+        let options = TrainOptions::new(2).without_preprocessing();
         let data = FeatureData {
             names: vec!["v".into()],
             columns: vec![vec![1.0, 2.0, 3.0, 10.0, 12.0]],
             skipped_rows: 0,
+            nulls: Vec::new(),
         };
         train("m", data, &options).unwrap()
     }

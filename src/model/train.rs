@@ -10,8 +10,10 @@ use ndarray::Array2;
 
 use super::canonical::{canonical_order, fingerprint};
 use super::profile::{Profile, number_by_size, profile};
-use super::{FORMAT, FORMAT_VERSION, FeatureModel, FitOptions, SegmentModel};
-use crate::kmeans::preprocess::{Scaler, Transform, TransformKind};
+use super::{FORMAT, FORMAT_VERSION, FeatureModel, FeatureStats, FitOptions, SegmentModel};
+use crate::preprocess::{
+    DomainError, ScaleKind, Scaler, Transform, TransformKind, TransformSpec, adjusted_skewness,
+};
 use crate::kmeans::{KMeansError, KMeansParams, KMeansParamsError, Monitor, fit_monitored};
 
 /// What to do with a row whose feature is NULL.
@@ -48,10 +50,13 @@ pub struct TrainOptions {
     /// K-Means itself: k, initialisation, restarts, iterations, tolerance, seed, threads
     /// (the threads never change the result).
     pub kmeans: KMeansParams,
-    /// Skew-correcting transform.
-    pub transform: TransformKind,
-    /// Standardise features after the transform.
-    pub standardize: bool,
+    /// Skew-correcting transforms, one for all features or one per feature.
+    pub transform: TransformSpec,
+    /// Shift values into a transform's domain (log, Box-Cox: positive; log1p, sqrt:
+    /// non-negative) instead of failing on them.
+    pub shift: bool,
+    /// The scaler after the transform; `None` leaves the transformed values as they are.
+    pub scale: Option<ScaleKind>,
     /// NULL handling (applied while reading; recorded here).
     pub nulls: NullPolicy,
 }
@@ -61,10 +66,18 @@ impl TrainOptions {
     pub fn new(k: usize) -> Self {
         Self {
             kmeans: KMeansParams::new(k),
-            transform: TransformKind::Auto,
-            standardize: true,
+            transform: TransformSpec::all(TransformKind::Auto),
+            shift: true,
+            scale: Some(ScaleKind::Standard),
             nulls: NullPolicy::Skip,
         }
+    }
+
+    /// The same options with neither transform nor scaler: K-Means on the values as given.
+    pub fn without_preprocessing(mut self) -> Self {
+        self.transform = TransformSpec::all(TransformKind::None);
+        self.scale = None;
+        self
     }
 }
 
@@ -77,6 +90,8 @@ pub struct FeatureData {
     pub columns: Vec<Vec<f64>>,
     /// Rows left out before training because a feature was NULL.
     pub skipped_rows: u64,
+    /// Input rows where each feature was NULL (empty when not counted).
+    pub nulls: Vec<u64>,
 }
 
 /// Why a model could not be trained.
@@ -101,11 +116,22 @@ pub enum TrainError {
         /// Distinct points found.
         distinct: usize,
     },
-    /// A feature has a single value, so it cannot be standardised.
+    /// A feature has a single value, so it cannot be scaled.
     #[error(
-        "feature '{0}' has the same value in every row, so it cannot be standardised; leave it out of features => or pass standardize => false"
+        "feature '{0}' has the same value in every row, so it cannot be standardised; leave it out of features => or pass scale => 'none'"
     )]
     ZeroVariance(String),
+    /// A transform cannot take a feature's values and shifting is off.
+    #[error(
+        "feature '{feature}' has values down to {}, but transform '{}' needs {} values; pass shift => true to shift them, or use transform => '{feature}: yeojohnson', which takes any sign",
+        .error.min, .error.transform, .error.needs
+    )]
+    Domain {
+        /// The feature.
+        feature: String,
+        /// What the transform needs.
+        error: DomainError,
+    },
     /// A value is NaN or infinite (in the input or after the transform).
     #[error("feature '{feature}' is NaN or infinite{}", after_transform(*.transformed))]
     NonFinite {
@@ -181,12 +207,12 @@ impl PreparedData {
 }
 
 /// The first steps of training: check the data, put its rows in canonical order, fingerprint
-/// it, and fit each feature's transform and scaler (`options.transform`, `.standardize`).
+/// it, and fit each feature's transform and scaler (`options.transform`, `.shift`, `.scale`).
 pub fn prepare(data: FeatureData, options: &TrainOptions) -> Result<PreparedData, TrainError> {
     check_data(&data)?;
     let columns = canonical_order(&data.columns);
     let fingerprint = fingerprint(&data.names, &columns);
-    let prepared = prepare_features(&data.names, &columns, options)?;
+    let prepared = prepare_features(&data.names, &columns, &data.nulls, options)?;
     let n = columns.first().map_or(0, Vec::len);
     let mut x = Array2::zeros((n, data.names.len()));
     for (j, (_, values)) in prepared.iter().enumerate() {
@@ -264,8 +290,10 @@ pub fn train_prepared(
             max_iter: params.max_iter(),
             tol: params.tol(),
             seed: params.seed(),
-            transform: options.transform.name().to_string(),
-            standardize: options.standardize,
+            transform: options.transform.text(),
+            standardize: options.scale.is_some(),
+            scale: Some(options.scale.map_or("none", ScaleKind::name).to_string()),
+            shift: Some(options.shift),
             nulls: options.nulls.name().to_string(),
         },
         rows: prepared.rows() as u64,
@@ -307,11 +335,17 @@ type Prepared = (FeatureModel, Vec<f64>);
 fn prepare_features(
     names: &[String],
     columns: &[Vec<f64>],
+    nulls: &[u64],
     options: &TrainOptions,
 ) -> Result<Vec<Prepared>, TrainError> {
     let prepare = |j: usize| -> Result<Prepared, TrainError> {
         let (name, column) = (&names[j], &columns[j]);
-        let transform = Transform::fit(options.transform, column);
+        let kind = options.transform.kind_for(name);
+        let transform =
+            Transform::fit(kind, column, options.shift).map_err(|error| TrainError::Domain {
+                feature: name.clone(),
+                error,
+            })?;
         let mut values: Vec<f64> = column.iter().map(|&x| transform.apply(x)).collect();
         if values.iter().any(|v| !v.is_finite()) {
             return Err(TrainError::NonFinite {
@@ -319,20 +353,23 @@ fn prepare_features(
                 transformed: true,
             });
         }
-        let scaler = if options.standardize {
-            let scaler =
-                Scaler::fit(&values).ok_or_else(|| TrainError::ZeroVariance(name.clone()))?;
-            for v in &mut values {
-                *v = scaler.apply(*v);
+        let stats = stats(column, &values, nulls.get(j).copied().unwrap_or(0));
+        let scaler = match options.scale {
+            Some(kind) => {
+                let scaler = Scaler::fit(kind, &values)
+                    .ok_or_else(|| TrainError::ZeroVariance(name.clone()))?;
+                for v in &mut values {
+                    *v = scaler.apply(*v);
+                }
+                Some(scaler)
             }
-            Some(scaler)
-        } else {
-            None
+            None => None,
         };
         let feature = FeatureModel {
             name: name.clone(),
             transform,
             scaler,
+            stats: Some(stats),
         };
         Ok((feature, values))
     };
@@ -367,6 +404,22 @@ fn prepare_features(
         .collect()
 }
 
+/// The summary of a feature's training `values`, `transformed` its values after the transform.
+fn stats(values: &[f64], transformed: &[f64], nulls: u64) -> FeatureStats {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    FeatureStats {
+        min: values.iter().copied().fold(f64::INFINITY, f64::min),
+        max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        mean,
+        std,
+        skew: adjusted_skewness(values),
+        skew_after: adjusted_skewness(transformed),
+        nulls,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,13 +429,14 @@ mod tests {
             names: (0..columns.len()).map(|j| format!("x{j}")).collect(),
             columns,
             skipped_rows: 0,
+            nulls: Vec::new(),
         }
     }
 
     fn plain(k: usize) -> TrainOptions {
         TrainOptions {
-            transform: TransformKind::None,
-            standardize: false,
+            transform: TransformSpec::all(TransformKind::None),
+            scale: None,
             ..TrainOptions::new(k)
         }
     }
@@ -421,7 +475,7 @@ mod tests {
     fn centroids_return_to_original_units() {
         let values: Vec<f64> = (1..=400).map(|i| (i as f64).powi(3)).collect();
         let options = TrainOptions {
-            transform: TransformKind::Log,
+            transform: TransformSpec::all(TransformKind::Log),
             ..TrainOptions::new(2)
         };
         let model = train("m", data(vec![values]), &options).unwrap();

@@ -56,7 +56,7 @@ async fn explain_shows_the_fit_over_the_rfm_plan() -> Result<()> {
     )
     .await?;
     let fit = plan
-        .find("KMeansFitExec: k=3, features=[recency_days, frequency, monetary], transform=auto, standardize=true, init=k-means++, n_init=10, seed=0, model=m")
+        .find("KMeansFitExec: k=3, features=[recency_days, frequency, monetary], transform=auto, scale=standard, init=k-means++, n_init=10, seed=0, model=m")
         .unwrap_or_else(|| panic!("no fit operator:\n{plan}"));
     let aggregate = plan
         .find("AggregateExec")

@@ -1,4 +1,4 @@
-//! The options every fit shares (`features`, `transform`, `standardize`, `nulls`, the K-Means
+//! The options every fit shares (`features`, `transform`, `shift`, `scale`/`standardize`, `nulls`, the K-Means
 //! settings, `model`): declared once, parsed once, so `kmeans_fit` and `kmeans_search` (and the
 //! fits that follow) accept the same words with the same meanings and errors.
 
@@ -10,7 +10,7 @@ use crate::functions::common::feature_columns::{
     RFM_FEATURES, column_list, find_feature, is_numeric, looks_like_key,
 };
 use crate::kmeans::Init;
-use crate::kmeans::preprocess::TransformKind;
+use crate::preprocess::{ScaleKind, TransformKind, TransformSpec};
 use crate::model::store::check_name;
 use crate::model::{NullPolicy, TrainOptions};
 use crate::planner::{Args, Param, ParamKind};
@@ -24,6 +24,8 @@ macro_rules! fit_params {
             $($first,)*
             shared::FEATURES,
             shared::TRANSFORM,
+            shared::SHIFT,
+            shared::SCALE,
             shared::STANDARDIZE,
             shared::NULLS,
             shared::INIT,
@@ -68,12 +70,22 @@ pub(crate) const FEATURES: Param = option(
 pub(crate) const TRANSFORM: Param = option(
     "transform",
     ParamKind::Text,
-    "'auto' (default: Box-Cox for features with skewness above 1), 'none', 'log' or 'boxcox'; non-positive values are shifted first",
+    "one word for every feature, or a map 'recency_days: boxcox, monetary: cbrt' (features it does not name take 'auto', or a leading word: 'none, monetary: log'): 'auto' (default: Box-Cox for features whose biased skewness is above 1), 'none', 'log', 'log1p', 'sqrt', 'cbrt', 'boxcox' or 'yeojohnson' (λ by maximum likelihood, as SciPy)",
+);
+pub(crate) const SHIFT: Param = option(
+    "shift",
+    ParamKind::Boolean,
+    "shift a feature into its transform's domain first (default true): by 1 - min for log and Box-Cox when some value is not positive, by -min for log1p and sqrt when some value is negative; false makes such values an error",
+);
+pub(crate) const SCALE: Param = option(
+    "scale",
+    ParamKind::Text,
+    "the scaler after the transform: 'standard' (default: mean 0, population standard deviation 1), 'robust' (median 0, interquartile range 1), 'minmax' (0 to 1) or 'none'",
 );
 pub(crate) const STANDARDIZE: Param = option(
     "standardize",
     ParamKind::Boolean,
-    "scale each feature to mean 0 and population standard deviation 1 after the transform (default true)",
+    "the older switch for scale: true is scale => 'standard', false is scale => 'none'",
 );
 pub(crate) const NULLS: Param = option(
     "nulls",
@@ -139,14 +151,9 @@ pub(crate) const SILHOUETTE_SAMPLE: Param = option(
 /// The training options a call asks for, for `k` segments.
 pub(crate) fn train_options(args: &Args, k: usize) -> Result<TrainOptions> {
     let mut options = TrainOptions::new(k);
-    options.transform = choose(
-        args,
-        "transform",
-        &["auto", "none", "log", "boxcox"],
-        "auto",
-        TransformKind::parse,
-    )?;
-    options.standardize = args.boolean("standardize").unwrap_or(true);
+    options.transform = transform_spec(args)?;
+    options.shift = args.boolean("shift").unwrap_or(true);
+    options.scale = scale(args)?;
     options.nulls = choose(args, "nulls", &["skip", "error"], "skip", NullPolicy::parse)?;
     let kmeans = &mut options.kmeans;
     kmeans.init = choose(
@@ -171,6 +178,46 @@ pub(crate) fn train_options(args: &Args, k: usize) -> Result<TrainOptions> {
     Ok(options)
 }
 
+/// `transform => ...`, parsed.
+fn transform_spec(args: &Args) -> Result<TransformSpec> {
+    match args.text("transform") {
+        None => Ok(TransformSpec::all(TransformKind::Auto)),
+        Some(text) => TransformSpec::parse(&text)
+            .map_err(|e| arg_err(args.function(), format!("transform: {e}"))),
+    }
+}
+
+/// `scale => ...` or its older switch `standardize => true|false`; both only when they agree.
+fn scale(args: &Args) -> Result<Option<ScaleKind>> {
+    let function = args.function();
+    let scale = match args.text("scale") {
+        None => None,
+        Some(text) => Some(ScaleKind::parse(&text).map_err(|()| {
+            arg_err(
+                function,
+                format!(
+                    "scale cannot be '{text}'; use one of {}",
+                    ScaleKind::CHOICES.join(", ")
+                ),
+            )
+        })?),
+    };
+    match (scale, args.boolean("standardize")) {
+        (Some(scale), None) => Ok(scale),
+        (None, standardize) => Ok(standardize
+            .unwrap_or(true)
+            .then_some(ScaleKind::Standard)),
+        (Some(scale), Some(standardize)) if scale.is_some() == standardize => Ok(scale),
+        (Some(scale), Some(standardize)) => Err(arg_err(
+            function,
+            format!(
+                "scale => '{}' and standardize => {standardize} disagree; pass only scale",
+                scale.map_or("none", ScaleKind::name)
+            ),
+        )),
+    }
+}
+
 /// The model name a call saves under, checked.
 pub(crate) fn model_name(args: &Args) -> Result<Option<String>> {
     let model = args.text("model");
@@ -190,8 +237,13 @@ pub(crate) struct FitInput {
     pub plan: LogicalPlan,
 }
 
-/// The features a call names (or the default ones) and the input projected onto them.
-pub(crate) fn fit_input(args: &Args, input: LogicalPlan) -> Result<FitInput> {
+/// The features a call names (or the default ones) and the input projected onto them; every
+/// feature `transform`'s map names must be one of them.
+pub(crate) fn fit_input(
+    args: &Args,
+    input: LogicalPlan,
+    transform: &TransformSpec,
+) -> Result<FitInput> {
     let function = args.function();
     let schema = input.schema();
     let named = match args.text("features") {
@@ -209,10 +261,19 @@ pub(crate) fn fit_input(args: &Args, input: LogicalPlan) -> Result<FitInput> {
         }
         indices.push(i);
     }
-    let features = indices
+    let features: Vec<String> = indices
         .iter()
         .map(|&i| schema.field(i).name().clone())
         .collect();
+    if let Some(name) = transform.unknown_feature(&features) {
+        return Err(arg_err(
+            function,
+            format!(
+                "transform names '{name}', which is not a feature (features: {}); add it to features => or leave it out of the map",
+                features.join(", ")
+            ),
+        ));
+    }
     let columns: Vec<Expr> = indices
         .iter()
         .map(|&i| Expr::Column(Column::from(schema.qualified_field(i))))

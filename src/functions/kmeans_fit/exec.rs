@@ -28,6 +28,7 @@ use crate::functions::common::feature_columns::as_f64;
 use crate::functions::common::{
     execute_only_partition, final_single_partition, one_input_operator, one_partition,
 };
+use crate::functions::feature_skewness::skewness_table;
 use crate::functions::kmeans_evaluate::evaluation_table;
 use crate::functions::kmeans_search::search_table;
 use crate::kmeans::{CancelOnDrop, Monitor};
@@ -91,11 +92,11 @@ impl DisplayAs for KMeansFitExec {
             _ => {
                 write!(
                     f,
-                    "KMeansFitExec: k={}, features=[{}], transform={}, standardize={}, init={}, n_init={}, seed={}",
+                    "KMeansFitExec: k={}, features=[{}], transform={}, scale={}, init={}, n_init={}, seed={}",
                     kmeans.k,
                     self.plan.features.join(", "),
-                    o.transform.name(),
-                    o.standardize,
+                    o.transform.text(),
+                    o.scale.map_or("none", |s| s.name()),
                     kmeans.init.name(),
                     kmeans.n_init,
                     kmeans.seed
@@ -142,6 +143,13 @@ impl ExecutionPlan for KMeansFitExec {
                     features: data.names.clone(),
                 });
                 monitor = monitor.with_progress(watcher);
+            }
+            if let FitOutput::Skewness = &plan.output {
+                let batch = run_blocking(move || skewness_table(&plan.schema, &data)).await??;
+                return match projection {
+                    Some(p) => Ok(batch.project(&p)?),
+                    None => Ok(batch),
+                };
             }
             if let FitOutput::Evaluate {
                 model,
@@ -227,7 +235,8 @@ async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stat
     }
 }
 
-/// Read the feature columns of every input batch as `f64`, applying the NULL policy.
+/// Read the feature columns of every input batch as `f64`, applying the NULL policy (for
+/// `feature_skewness`, leaving NULLs out of each column on its own).
 async fn collect_features(
     mut input: SendableRecordBatchStream,
     plan: &FitPlan,
@@ -235,6 +244,8 @@ async fn collect_features(
     let d = plan.features.len();
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); d];
     let mut skipped = 0u64;
+    let mut nulls = vec![0u64; d];
+    let by_feature = matches!(plan.output, FitOutput::Skewness);
     let mut seen = 0u64;
     while let Some(batch) = input.next().await {
         let batch = batch?;
@@ -243,8 +254,15 @@ async fn collect_features(
             .iter()
             .map(|&i| as_f64(plan.function, batch.column(i)))
             .collect::<Result<_>>()?;
+        for (count, array) in nulls.iter_mut().zip(&arrays) {
+            *count += array.null_count() as u64;
+        }
         let any_null = arrays.iter().any(|a| a.null_count() > 0);
-        if !any_null {
+        if any_null && by_feature {
+            for (column, array) in columns.iter_mut().zip(&arrays) {
+                column.extend(array.iter().flatten());
+            }
+        } else if !any_null {
             for (column, array) in columns.iter_mut().zip(&arrays) {
                 column.extend_from_slice(array.values());
             }
@@ -275,6 +293,7 @@ async fn collect_features(
         names: plan.features.clone(),
         columns,
         skipped_rows: skipped,
+        nulls,
     })
 }
 
@@ -314,7 +333,6 @@ pub(crate) fn segment_table(schema: &SchemaRef, model: &SegmentModel) -> Result<
 mod tests {
     use super::*;
     use crate::functions::common::test_partitions::{partitions, run};
-    use crate::kmeans::preprocess::TransformKind;
     use crate::model::MemoryStore;
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
@@ -339,9 +357,7 @@ mod tests {
                 part(vec![Some(2.0), Some(12.0), Some(3.0)]),
             ],
         );
-        let mut options = TrainOptions::new(2);
-        options.transform = TransformKind::None;
-        options.standardize = false;
+        let options = TrainOptions::new(2).without_preprocessing();
         let plan = Arc::new(FitPlan {
             function: "kmeans_fit",
             features: vec!["x".into()],

@@ -101,6 +101,9 @@ pub enum FitOutput {
     Segments,
     /// One row per candidate k (`kmeans_search`).
     Search,
+    /// No fit: each feature's skewness under every transform (`feature_skewness`); NULLs are
+    /// left out feature by feature rather than row by row.
+    Skewness,
     /// No fit: a saved model judged on the rows (`kmeans_evaluate`).
     Evaluate {
         /// The model.
@@ -149,7 +152,7 @@ impl SegqlTableFunction for KMeansFitFunction {
         };
         let options = train_options(&args, k)?;
         let model = model_name(&args)?;
-        let FitInput { features, plan } = fit_input(&args, input)?;
+        let FitInput { features, plan } = fit_input(&args, input, &options.transform)?;
         let fit = Arc::new(FitPlan {
             function: NAME,
             schema: output_schema(&features),

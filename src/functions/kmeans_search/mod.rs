@@ -122,7 +122,7 @@ impl SegqlTableFunction for KMeansSearchFunction {
         let input = args.take_relation("input")?;
         let search = search_options(&args)?;
         let options = train_options(&args, search.ks[0])?;
-        let FitInput { features, plan } = fit_input(&args, input)?;
+        let FitInput { features, plan } = fit_input(&args, input, &options.transform)?;
         let fit = Arc::new(FitPlan {
             function: NAME,
             indices: (0..features.len()).collect(),
