@@ -6,6 +6,15 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+/// The planted personas' names, in the order of [`Customers::persona`].
+pub const PERSONA_NAMES: [&str; 5] = [
+    "bargain hunter",
+    "affluent professional",
+    "frugal family",
+    "retired loyalist",
+    "occasional browser",
+];
+
 /// The product categories, in the recipe's order.
 pub const CATEGORIES: [&str; 4] = ["electronics", "fashion", "home_goods", "beauty"];
 

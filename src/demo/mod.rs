@@ -21,7 +21,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 pub use blobs::lcg_blobs;
-pub use customers::{CATEGORIES, Customers, customers};
+pub use customers::{CATEGORIES, Customers, PERSONA_NAMES, customers};
 pub use generator::{DemoConfig, generate};
 
 /// Rows of the demo `sales` table that `segql --demo` loads.

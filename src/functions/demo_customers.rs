@@ -16,7 +16,7 @@ use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 
-use crate::demo::{Customers, customers};
+use crate::demo::{Customers, PERSONA_NAMES, customers};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 
 /// Largest number of rows one call generates.
@@ -62,6 +62,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "product_category",
             "TEXT: electronics, fashion, home_goods or beauty",
         ),
+        (
+            "persona",
+            "TEXT: the planted group the row was drawn from (not a feature: the truth a segmentation can be checked against)",
+        ),
     ],
 };
 
@@ -103,6 +107,7 @@ fn schema() -> SchemaRef {
         double("average_order_value"),
         double("activity_per_week"),
         Field::new("product_category", DataType::Utf8, false),
+        Field::new("persona", DataType::Utf8, false),
     ]))
 }
 
@@ -141,6 +146,11 @@ fn batch(schema: &SchemaRef, c: &Customers, rows: std::ops::Range<usize>) -> Res
         doubles(&c.average_order_value),
         doubles(&c.activity_per_week),
         Arc::new(StringArray::from(c.product_category[rows.clone()].to_vec())),
+        Arc::new(StringArray::from_iter_values(
+            c.persona[rows.clone()]
+                .iter()
+                .map(|&p| PERSONA_NAMES[usize::from(p)]),
+        )),
     ];
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
