@@ -25,8 +25,8 @@ use super::common::store_function;
 use super::kmeans_fit::{FitOutput, FitPlan, scan};
 use crate::error::data_err;
 use crate::model::{FeatureData, TrainOptions};
-use crate::preprocess::{Diagnosis, TransformKind, TransformSpec, diagnose};
 use crate::planner::{Args, FunctionSpec, SegqlTableFunction};
+use crate::preprocess::{Diagnosis, TransformKind, TransformSpec, diagnose};
 
 const NAME: &str = "feature_skewness";
 
@@ -120,7 +120,9 @@ pub(crate) fn skewness_table(schema: &SchemaRef, data: &FeatureData) -> Result<R
         if values.iter().any(|v| !v.is_finite()) {
             return Err(data_err(
                 NAME,
-                format!("feature '{name}' is NaN or infinite in the input; filter such rows out first"),
+                format!(
+                    "feature '{name}' is NaN or infinite in the input; filter such rows out first"
+                ),
             ));
         }
     }

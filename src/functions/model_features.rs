@@ -33,7 +33,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
                   segql recorded them).",
     example: "SELECT feature, transform, lambda, skew, skew_after FROM model_features('seg')",
     columns: &[
-        ("feature, position", "TEXT, INT: the column and its place in every centroid (from 0)"),
+        (
+            "feature, position",
+            "TEXT, INT: the column and its place in every centroid (from 0)",
+        ),
         ("kind", "TEXT: 'numeric'"),
         (
             "transform, lambda, shift, transform_detail",
@@ -47,7 +50,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "mean, std, min, max",
             "DOUBLE: the training values in original units (population std)",
         ),
-        ("skew, skew_after", "DOUBLE: skewness before and after the transform"),
+        (
+            "skew, skew_after",
+            "DOUBLE: skewness before and after the transform",
+        ),
         ("nulls", "BIGINT: training rows where the feature was NULL"),
     ],
 };

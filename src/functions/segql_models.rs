@@ -71,7 +71,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "TEXT: how k was chosen: 'given', or 'search' for kmeans_fit(input, 'auto'); model_search(name) shows the search",
         ),
         ("searched_ks", "TEXT: the ks an 'auto' fit searched"),
-        ("scale", "TEXT: the scaler: standard, robust, minmax or none"),
+        (
+            "scale",
+            "TEXT: the scaler: standard, robust, minmax or none",
+        ),
         ("location", "TEXT: the model's file (or 'memory')"),
         ("status", "TEXT: 'ok', or why the file cannot be read"),
     ],

@@ -11,10 +11,10 @@ use ndarray::Array2;
 use super::canonical::{canonical_order, fingerprint};
 use super::profile::{Profile, number_by_size, profile};
 use super::{FORMAT, FORMAT_VERSION, FeatureModel, FeatureStats, FitOptions, SegmentModel};
+use crate::kmeans::{KMeansError, KMeansParams, KMeansParamsError, Monitor, fit_monitored};
 use crate::preprocess::{
     DomainError, ScaleKind, Scaler, Transform, TransformKind, TransformSpec, adjusted_skewness,
 };
-use crate::kmeans::{KMeansError, KMeansParams, KMeansParamsError, Monitor, fit_monitored};
 
 /// What to do with a row whose feature is NULL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,6 +44,10 @@ impl Distinct {
 
     /// `Σ f(x)` over all values.
     pub fn sum(&self, f: impl Fn(f64) -> f64) -> f64 {
-        self.values.iter().zip(&self.counts).map(|(&v, c)| f(v) * c).sum()
+        self.values
+            .iter()
+            .zip(&self.counts)
+            .map(|(&v, c)| f(v) * c)
+            .sum()
     }
 }

@@ -88,13 +88,28 @@ mod tests {
         for set in &sets {
             let name = set["name"].as_str().unwrap();
             let list = |key: &str| -> Vec<f64> {
-                set[key].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+                set[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+                    .collect()
             };
             let values = list("values");
             let lambda = yeojohnson_lambda(&values);
-            close(lambda, number(set, "yeojohnson_lambda"), 1e-6, &format!("{name} λ"));
+            close(
+                lambda,
+                number(set, "yeojohnson_lambda"),
+                1e-6,
+                &format!("{name} λ"),
+            );
             for (x, y) in values.iter().zip(list("yeojohnson_values")) {
-                close(yeojohnson(*x, lambda), y, 1e-6, &format!("{name} yeojohnson({x})"));
+                close(
+                    yeojohnson(*x, lambda),
+                    y,
+                    1e-6,
+                    &format!("{name} yeojohnson({x})"),
+                );
             }
             let robust = Scaler::fit(ScaleKind::Robust, &values).unwrap();
             close(robust.center, number(set, "robust_center"), 1e-12, name);
@@ -114,7 +129,12 @@ mod tests {
                 (d.skew_boxcox, "skew_boxcox", 1e-4),
                 (d.skew_yeojohnson, "skew_yeojohnson", 1e-5),
             ] {
-                close(ours.unwrap(), number(set, key), tol, &format!("{name} {key}"));
+                close(
+                    ours.unwrap(),
+                    number(set, key),
+                    tol,
+                    &format!("{name} {key}"),
+                );
             }
         }
         assert_eq!(sets.len(), 7);

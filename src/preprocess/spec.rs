@@ -30,7 +30,9 @@ pub enum SpecError {
     #[error("feature '{0}' is given a transform twice")]
     Twice(String),
     /// More than one entry without a feature name.
-    #[error("only one transform may go without a feature name (the default for the rest), got '{0}' and '{1}'")]
+    #[error(
+        "only one transform may go without a feature name (the default for the rest), got '{0}' and '{1}'"
+    )]
     TwoDefaults(String, String),
 }
 
@@ -128,7 +130,10 @@ mod tests {
 
     #[test]
     fn one_word_maps_and_defaults_parse() {
-        assert_eq!(TransformSpec::parse("log").unwrap(), TransformSpec::all(TransformKind::Log));
+        assert_eq!(
+            TransformSpec::parse("log").unwrap(),
+            TransformSpec::all(TransformKind::Log)
+        );
         let spec = TransformSpec::parse(" recency_days: boxcox , Monetary : cbrt").unwrap();
         assert_eq!(spec.default, TransformKind::Auto);
         assert_eq!(spec.kind_for("recency_days"), TransformKind::BoxCox);
@@ -153,9 +158,21 @@ mod tests {
             err.to_string(),
             "'cube' is not a transform (for monetary); use one of auto, none, log, log1p, sqrt, cbrt, boxcox, yeojohnson"
         );
-        assert!(matches!(TransformSpec::parse("a: log, A: sqrt"), Err(SpecError::Twice(_))));
-        assert!(matches!(TransformSpec::parse("log, sqrt"), Err(SpecError::TwoDefaults(..))));
-        assert!(matches!(TransformSpec::parse(": log"), Err(SpecError::NoName(_))));
-        assert!(matches!(TransformSpec::parse(" , "), Err(SpecError::Unknown { .. })));
+        assert!(matches!(
+            TransformSpec::parse("a: log, A: sqrt"),
+            Err(SpecError::Twice(_))
+        ));
+        assert!(matches!(
+            TransformSpec::parse("log, sqrt"),
+            Err(SpecError::TwoDefaults(..))
+        ));
+        assert!(matches!(
+            TransformSpec::parse(": log"),
+            Err(SpecError::NoName(_))
+        ));
+        assert!(matches!(
+            TransformSpec::parse(" , "),
+            Err(SpecError::Unknown { .. })
+        ));
     }
 }

@@ -288,23 +288,38 @@ mod tests {
 
     #[test]
     fn shifts_make_values_fit_the_domain_and_are_recorded() {
-        assert_eq!(fit(TransformKind::Log, &[1.0, 2.0]), Transform::Log { shift: 0.0 });
-        assert_eq!(fit(TransformKind::Log, &[0.0, 2.0]), Transform::Log { shift: 1.0 });
+        assert_eq!(
+            fit(TransformKind::Log, &[1.0, 2.0]),
+            Transform::Log { shift: 0.0 }
+        );
+        assert_eq!(
+            fit(TransformKind::Log, &[0.0, 2.0]),
+            Transform::Log { shift: 1.0 }
+        );
         let t = fit(TransformKind::Log, &[-3.0, 2.0]);
         assert_eq!(t, Transform::Log { shift: 4.0 });
         assert_eq!(t.apply(-3.0), 0.0);
-        assert_eq!(fit(TransformKind::Sqrt, &[0.0, 4.0]), Transform::Sqrt { shift: 0.0 });
+        assert_eq!(
+            fit(TransformKind::Sqrt, &[0.0, 4.0]),
+            Transform::Sqrt { shift: 0.0 }
+        );
         let t = fit(TransformKind::Sqrt, &[-4.0, 5.0]);
         assert_eq!(t, Transform::Sqrt { shift: 4.0 });
         assert_eq!(t.apply(5.0), 3.0);
-        assert_eq!(fit(TransformKind::Log1p, &[-2.0, 5.0]), Transform::Log1p { shift: 2.0 });
+        assert_eq!(
+            fit(TransformKind::Log1p, &[-2.0, 5.0]),
+            Transform::Log1p { shift: 2.0 }
+        );
         assert_eq!(fit(TransformKind::Cbrt, &[-8.0, 27.0]).apply(-8.0), -2.0);
     }
 
     #[test]
     fn without_shifting_values_outside_the_domain_are_an_error() {
         let err = Transform::fit(TransformKind::Log, &[0.0, 2.0], false).unwrap_err();
-        assert_eq!((err.transform, err.min, err.needs), ("log", 0.0, "positive"));
+        assert_eq!(
+            (err.transform, err.min, err.needs),
+            ("log", 0.0, "positive")
+        );
         let err = Transform::fit(TransformKind::Sqrt, &[-1.0, 2.0], false).unwrap_err();
         assert_eq!(err.needs, "non-negative");
         // in the domain already, or a transform of any sign: no shift needed
@@ -331,7 +346,10 @@ mod tests {
             let t = fit(kind, &values);
             for &x in &values {
                 let back = t.invert(t.apply(x));
-                assert!((back - x).abs() < 1e-9 * x.abs().max(1.0), "{t:?} {x}: {back}");
+                assert!(
+                    (back - x).abs() < 1e-9 * x.abs().max(1.0),
+                    "{t:?} {x}: {back}"
+                );
             }
         }
     }
@@ -340,7 +358,13 @@ mod tests {
     fn transforms_written_by_earlier_models_still_load() {
         let old: Transform =
             serde_json::from_str(r#"{"kind": "boxcox", "lambda": 0.25, "shift": 1.0}"#).unwrap();
-        assert_eq!(old, Transform::BoxCox { lambda: 0.25, shift: 1.0 });
+        assert_eq!(
+            old,
+            Transform::BoxCox {
+                lambda: 0.25,
+                shift: 1.0
+            }
+        );
         let identity: Transform = serde_json::from_str(r#"{"kind": "identity"}"#).unwrap();
         assert_eq!(identity, Transform::Identity);
     }

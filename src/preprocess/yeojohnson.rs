@@ -109,7 +109,10 @@ mod tests {
         for lambda in [-1.3, 0.0, 0.4, 1.0, 2.0, 2.7] {
             for x in [-20.0, -1.0, -0.1, 0.0, 0.3, 5.0, 1000.0] {
                 let back = inverse(yeojohnson(x, lambda), lambda);
-                assert!((back - x).abs() < 1e-9 * x.abs().max(1.0), "λ {lambda}, x {x}: {back}");
+                assert!(
+                    (back - x).abs() < 1e-9 * x.abs().max(1.0),
+                    "λ {lambda}, x {x}: {back}"
+                );
             }
         }
     }

@@ -10,10 +10,10 @@ use crate::functions::common::feature_columns::{
     RFM_FEATURES, column_list, find_feature, is_numeric, looks_like_key,
 };
 use crate::kmeans::Init;
-use crate::preprocess::{ScaleKind, TransformKind, TransformSpec};
 use crate::model::store::check_name;
 use crate::model::{NullPolicy, TrainOptions};
 use crate::planner::{Args, Param, ParamKind};
+use crate::preprocess::{ScaleKind, TransformKind, TransformSpec};
 
 /// The parameters of a fit, for its `FunctionSpec`: `[$first]` (the input and what comes
 /// before the options), every shared option in the same order everywhere, then `[$last]`.
@@ -204,9 +204,7 @@ fn scale(args: &Args) -> Result<Option<ScaleKind>> {
     };
     match (scale, args.boolean("standardize")) {
         (Some(scale), None) => Ok(scale),
-        (None, standardize) => Ok(standardize
-            .unwrap_or(true)
-            .then_some(ScaleKind::Standard)),
+        (None, standardize) => Ok(standardize.unwrap_or(true).then_some(ScaleKind::Standard)),
         (Some(scale), Some(standardize)) if scale.is_some() == standardize => Ok(scale),
         (Some(scale), Some(standardize)) => Err(arg_err(
             function,
