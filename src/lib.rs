@@ -39,6 +39,7 @@ pub mod error;
 pub(crate) mod functions;
 pub mod kmeans;
 pub mod model;
+pub mod pca;
 pub(crate) mod planner;
 pub mod preprocess;
 pub mod quality;

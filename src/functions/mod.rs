@@ -25,6 +25,9 @@
 //! | `assign_segment` | scalar | `assign_segment/udf.rs` | `tests/slt/assign_segment.slt` | README "assign_segment(model, feature_1, ...)" |
 //! | `segql_models` | table | `segql_models.rs` | `tests/slt/segql_models.slt` | README "segql_models()" |
 //! | `model_segments` | table | `model_segments.rs` | `tests/slt/model_segments.slt` | README "model_segments(model)" |
+//! | `pca` | table | `pca/mod.rs` (+ `exec.rs`; the algorithm in `crate::pca`) | `tests/slt/pca.slt` | README "pca(input ...)" |
+//! | `pca_project` | table | `pca_project.rs` (runs on `pca`'s operator) | `tests/slt/pca_project.slt` | README "pca_project(model, input)" |
+//! | `model_components` | table | `model_components.rs` | `tests/slt/model_components.slt` | README "model_components(model)" |
 //! | `model_features` | table | `model_features.rs` | `tests/slt/model_features.slt` | README "model_features(model)" |
 //! | `model_search` | table | `model_search.rs` | `tests/slt/model_search.slt` | README "model_search(model)" |
 //! | `drop_model` | scalar | `drop_model.rs` | `tests/slt/drop_model.slt` | README "drop_model(name)" |
@@ -54,9 +57,12 @@ pub mod feature_skewness;
 pub mod kmeans_evaluate;
 pub mod kmeans_fit;
 pub mod kmeans_search;
+pub mod model_components;
 pub mod model_features;
 pub mod model_search;
 pub mod model_segments;
+pub mod pca;
+pub mod pca_project;
 pub mod rename_segments;
 pub mod rfm;
 pub mod segql_models;
@@ -93,6 +99,11 @@ pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFun
         Arc::new(model_features::ModelFeaturesFunction::new(Arc::clone(
             store,
         ))),
+        Arc::new(pca::PcaFunction::new(Arc::clone(store))),
+        Arc::new(pca_project::PcaProjectFunction::new(Arc::clone(store))),
+        Arc::new(model_components::ModelComponentsFunction::new(Arc::clone(
+            store,
+        ))),
         Arc::new(demo_transactions::DemoTransactionsFunction),
         Arc::new(demo_customers::DemoCustomersFunction),
     ]
@@ -115,6 +126,9 @@ pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
         &model_segments::SPEC,
         &model_search::SPEC,
         &model_features::SPEC,
+        &pca::SPEC,
+        &pca_project::SPEC,
+        &model_components::SPEC,
         &demo_transactions::SPEC,
         &demo_customers::SPEC,
     ]

@@ -10,9 +10,10 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 
 use crate::error::arg_err;
-use crate::functions::common::model_table::{MODEL_NAME, batch_plan, named_model};
+use crate::functions::common::model_table::{MODEL_NAME, batch_plan, named_model_of};
 use crate::functions::common::store_function;
 use crate::functions::kmeans_search::{search_schema, search_table};
+use crate::model::ModelKind;
 use crate::planner::{Args, FunctionSpec, SegqlTableFunction};
 
 const NAME: &str = "model_search";
@@ -38,7 +39,12 @@ impl SegqlTableFunction for ModelSearchFunction {
     }
 
     fn plan(&self, args: Args, _ctx: &mut dyn RelationPlannerContext) -> Result<LogicalPlan> {
-        let model = named_model(NAME, self.store.as_ref(), args.text("model"))?;
+        let model = named_model_of(
+            NAME,
+            self.store.as_ref(),
+            args.text("model"),
+            ModelKind::Kmeans,
+        )?;
         let Some(search) = &model.search else {
             return Err(arg_err(
                 NAME,

@@ -24,7 +24,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::error::data_err;
 use crate::functions::common::store_function;
 use crate::functions::kmeans_search::ks::KsText;
-use crate::model::{ModelEntry, ModelStore};
+use crate::model::{ModelEntry, ModelKind, ModelStore};
 use crate::planner::{Args, FunctionSpec, SegqlTableFunction};
 
 const NAME: &str = "segql_models";
@@ -145,9 +145,11 @@ fn listing(schema: &SchemaRef, entries: &[ModelEntry]) -> Result<RecordBatch> {
         Arc::new(StringArray::from_iter_values(
             entries.iter().map(|e| e.name.as_str()),
         )),
-        Arc::new(Int32Array::from_iter(
-            models.iter().map(|m| m.as_ref().map(|m| m.k() as i32)),
-        )),
+        Arc::new(Int32Array::from_iter(models.iter().map(|m| {
+            m.as_ref()
+                .filter(|m| m.kind == ModelKind::Kmeans)
+                .map(|m| m.k() as i32)
+        }))),
         Arc::new(StringArray::from_iter(
             models
                 .iter()
@@ -215,7 +217,7 @@ fn listing(schema: &SchemaRef, entries: &[ModelEntry]) -> Result<RecordBatch> {
                 .map(|m| m.as_ref().map(|m| m.segql_version.clone())),
         )),
         Arc::new(StringArray::from_iter(
-            models.iter().map(|m| m.as_ref().map(|_| "kmeans")),
+            models.iter().map(|m| m.as_ref().map(|m| m.kind.name())),
         )),
         Arc::new(StringArray::from_iter(models.iter().map(|m| {
             m.as_ref().map(|m| {

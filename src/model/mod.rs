@@ -14,6 +14,7 @@ mod canonical;
 pub mod directory_store;
 pub mod evaluate;
 pub mod labels;
+pub mod pca_model;
 pub mod placement;
 mod profile;
 pub mod search;
@@ -23,10 +24,12 @@ pub mod train;
 use serde::{Deserialize, Serialize};
 
 use crate::kmeans::nearest;
+use crate::pca::Pca;
 use crate::preprocess::{Scaler, Transform};
 
 pub use directory_store::DirectoryStore;
 pub use evaluate::{Evaluation, SegmentEvaluation, evaluate};
+pub use pca_model::train_pca;
 pub use search::{KScore, RULE, Search, SearchError, SearchOptions, search};
 pub use store::{MemoryStore, ModelEntry, ModelStore, StoreError};
 pub use train::{
@@ -190,6 +193,38 @@ pub struct SegmentModel {
     /// The search that chose k, for a `k => 'auto'` fit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchRecord>,
+    /// What the model is: K-Means segments (the default, and every model saved before PCA) or
+    /// a PCA.
+    #[serde(default, skip_serializing_if = "ModelKind::is_kmeans")]
+    pub kind: ModelKind,
+    /// The components of a PCA model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pca: Option<Pca>,
+}
+
+/// What a saved model is, as `segql_models()` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Segments from `kmeans_fit`.
+    #[default]
+    Kmeans,
+    /// Components from `pca`.
+    Pca,
+}
+
+impl ModelKind {
+    /// The listing's word: `kmeans` or `pca`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Kmeans => "kmeans",
+            Self::Pca => "pca",
+        }
+    }
+
+    fn is_kmeans(&self) -> bool {
+        *self == Self::Kmeans
+    }
 }
 
 /// How an `'auto'` fit chose its k: the candidates, the rule and every k's scores.
@@ -208,6 +243,36 @@ pub struct SearchRecord {
 }
 
 impl SegmentModel {
+    /// What is wrong with the kind's own part: a PCA's components, a K-Means model's segments.
+    fn check_kind(&self) -> Option<String> {
+        match (self.kind, &self.pca) {
+            (ModelKind::Pca, Some(pca)) if pca.is_valid(self.features.len()) => None,
+            (ModelKind::Pca, _) => Some("the PCA model's components are missing or invalid".into()),
+            (ModelKind::Kmeans, _) if self.segments.is_empty() => {
+                Some("the model has no segments".into())
+            }
+            (ModelKind::Kmeans, _) => None,
+        }
+    }
+
+    /// `Ok` for a model of `kind`; else the error `function` reports, with the function that
+    /// does take this model.
+    pub fn expect_kind(&self, kind: ModelKind, function: &str) -> Result<(), String> {
+        if self.kind == kind {
+            return Ok(());
+        }
+        Err(match self.kind {
+            ModelKind::Pca => format!(
+                "model '{}' is a PCA model, which has no segments for {function}; project rows with pca_project('{}', input) or read it with model_components('{}')",
+                self.name, self.name, self.name
+            ),
+            ModelKind::Kmeans => format!(
+                "model '{}' is a K-Means model, not a PCA; {function} needs a model saved by pca(..., model => 'name')",
+                self.name
+            ),
+        })
+    }
+
     /// Number of segments.
     pub fn k(&self) -> usize {
         self.segments.len()
@@ -250,8 +315,8 @@ impl SegmentModel {
         if d == 0 {
             return Err("the model has no features".into());
         }
-        if self.segments.is_empty() {
-            return Err("the model has no segments".into());
+        if let Some(error) = self.check_kind() {
+            return Err(error);
         }
         for f in &self.features {
             let ok = f.transform.is_valid();

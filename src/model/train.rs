@@ -276,20 +276,36 @@ pub fn train_prepared(
         &prepared.x,
         &centroids,
     );
-    let model = SegmentModel {
+    let mut model = empty_model(name, prepared, options);
+    model.inertia = segments.iter().map(|s| s.sse).sum();
+    model.segments = segments;
+    model.n_iter = fitted.n_iter as u64;
+    model.options.k = params.k();
+    Ok(Trained { model, labels })
+}
+
+/// A model of the prepared data with no segments yet: the features' preprocessing, the
+/// options as given, the row counts, the fingerprint and when and by what it was made.
+pub(super) fn empty_model(
+    name: &str,
+    prepared: &PreparedData,
+    options: &TrainOptions,
+) -> SegmentModel {
+    let kmeans = &options.kmeans;
+    SegmentModel {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
         name: name.to_string(),
         features: prepared.features.clone(),
-        inertia: segments.iter().map(|s| s.sse).sum(),
-        segments,
+        inertia: 0.0,
+        segments: Vec::new(),
         options: FitOptions {
-            k: params.k(),
-            init: params.init().name().to_string(),
-            n_init: params.n_init(),
-            max_iter: params.max_iter(),
-            tol: params.tol(),
-            seed: params.seed(),
+            k: kmeans.k,
+            init: kmeans.init.name().to_string(),
+            n_init: kmeans.n_init,
+            max_iter: kmeans.max_iter,
+            tol: kmeans.tol,
+            seed: kmeans.seed,
             transform: options.transform.text(),
             standardize: options.scale.is_some(),
             scale: Some(options.scale.map_or("none", ScaleKind::name).to_string()),
@@ -298,15 +314,16 @@ pub fn train_prepared(
         },
         rows: prepared.rows() as u64,
         skipped_rows: prepared.skipped_rows,
-        n_iter: fitted.n_iter as u64,
+        n_iter: 0,
         fingerprint: prepared.fingerprint.clone(),
         created_at_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64),
         segql_version: env!("CARGO_PKG_VERSION").to_string(),
         search: None,
-    };
-    Ok(Trained { model, labels })
+        kind: super::ModelKind::Kmeans,
+        pca: None,
+    }
 }
 
 /// K-Means' error as a training error, naming the feature.

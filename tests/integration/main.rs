@@ -11,6 +11,7 @@ mod kmeans_reference;
 mod library;
 mod model_format;
 mod object_stores;
+mod pca_reference;
 mod quality_reference;
 mod readme;
 mod rfm_memory_limit;

@@ -23,6 +23,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col,
 use crate::error::arg_err;
 use crate::functions::common::feature_columns::find_feature;
 use crate::functions::common::store_function;
+use crate::model::ModelKind;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 use udf::{explain_udf, snapshot_udf};
 
@@ -117,6 +118,9 @@ impl SegqlTableFunction for AssignSegmentFunction {
             .store
             .load(&name)
             .map_err(|e| arg_err(NAME, e.to_string()))?;
+        model
+            .expect_kind(ModelKind::Kmeans, NAME)
+            .map_err(|e| arg_err(NAME, e))?;
         let schema = Arc::clone(input.schema());
         let features: Vec<Expr> = model
             .features

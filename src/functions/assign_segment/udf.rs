@@ -177,9 +177,14 @@ fn coerce(
 
 impl AssignSegment {
     fn model(&self, name: &str) -> Result<Arc<SegmentModel>> {
-        self.store
+        let model = self
+            .store
             .load(name)
-            .map_err(|e| arg_err(NAME, e.to_string()))
+            .map_err(|e| arg_err(NAME, e.to_string()))?;
+        model
+            .expect_kind(crate::model::ModelKind::Kmeans, NAME)
+            .map_err(|e| arg_err(NAME, e))?;
+        Ok(model)
     }
 }
 

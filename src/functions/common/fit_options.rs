@@ -150,11 +150,8 @@ pub(crate) const SILHOUETTE_SAMPLE: Param = option(
 );
 /// The training options a call asks for, for `k` segments.
 pub(crate) fn train_options(args: &Args, k: usize) -> Result<TrainOptions> {
-    let mut options = TrainOptions::new(k);
-    options.transform = transform_spec(args)?;
-    options.shift = args.boolean("shift").unwrap_or(true);
-    options.scale = scale(args)?;
-    options.nulls = choose(args, "nulls", &["skip", "error"], "skip", NullPolicy::parse)?;
+    let mut options = preprocessing_options(args)?;
+    options.kmeans.k = k;
     let kmeans = &mut options.kmeans;
     kmeans.init = choose(
         args,
@@ -175,6 +172,17 @@ pub(crate) fn train_options(args: &Args, k: usize) -> Result<TrainOptions> {
         }
         kmeans.tol = tol;
     }
+    Ok(options)
+}
+
+/// The preprocessing a call asks for (`transform`, `shift`, `scale`/`standardize`, `nulls`),
+/// for fits without K-Means' own options (`pca`).
+pub(crate) fn preprocessing_options(args: &Args) -> Result<TrainOptions> {
+    let mut options = TrainOptions::new(1);
+    options.transform = transform_spec(args)?;
+    options.shift = args.boolean("shift").unwrap_or(true);
+    options.scale = scale(args)?;
+    options.nulls = choose(args, "nulls", &["skip", "error"], "skip", NullPolicy::parse)?;
     Ok(options)
 }
 

@@ -10,7 +10,7 @@ use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 
 use crate::error::arg_err;
-use crate::model::{ModelStore, SegmentModel};
+use crate::model::{ModelKind, ModelStore, SegmentModel};
 use crate::planner::{Param, ParamKind};
 
 /// The `model` argument: the name of a saved model, first and by position.
@@ -34,6 +34,21 @@ pub(crate) fn named_model(
     store
         .load(&name)
         .map_err(|e| arg_err(function, e.to_string()))
+}
+
+/// [`named_model`], which must be of `kind` (a PCA has no segments, a K-Means model no
+/// components): the error names the function that takes it.
+pub(crate) fn named_model_of(
+    function: &'static str,
+    store: &dyn ModelStore,
+    name: Option<String>,
+    kind: ModelKind,
+) -> Result<Arc<SegmentModel>> {
+    let model = named_model(function, store, name)?;
+    model
+        .expect_kind(kind, function)
+        .map_err(|e| arg_err(function, e))?;
+    Ok(model)
 }
 
 /// `batch` as a table scanned under `name`.
