@@ -129,7 +129,7 @@ fn customers_table(c: &Customers, partitions: usize) -> Result<MemTable> {
     if parts.is_empty() {
         parts.push(Vec::new());
     }
-    Ok(MemTable::try_new(schema, parts)?)
+    MemTable::try_new(schema, parts)
 }
 
 fn batch(schema: &SchemaRef, c: &Customers, rows: std::ops::Range<usize>) -> Result<RecordBatch> {

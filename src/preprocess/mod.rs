@@ -15,7 +15,7 @@ mod yeojohnson;
 
 pub use boxcox::{boxcox, boxcox_lambda};
 pub use diagnosis::{Diagnosis, diagnose};
-pub use scaler::{ScaleKind, Scaler};
+pub use scaler::{ScaleKind, Scaler, UnknownScale};
 pub use skewness::{adjusted_skewness, skewness};
 pub use spec::{SpecError, TransformSpec};
 pub use transform::{AUTO_SKEW, DomainError, Transform, TransformKind};

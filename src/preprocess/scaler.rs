@@ -16,14 +16,14 @@ pub enum ScaleKind {
 }
 
 impl ScaleKind {
-    /// The SQL spelling, `None` for `'none'` (no scaling); `Err` for an unknown word.
-    pub fn parse(text: &str) -> Result<Option<Self>, ()> {
+    /// The SQL spelling, `None` for `'none'` (no scaling).
+    pub fn parse(text: &str) -> Result<Option<Self>, UnknownScale> {
         match text.trim().to_ascii_lowercase().as_str() {
             "standard" => Ok(Some(Self::Standard)),
             "robust" => Ok(Some(Self::Robust)),
             "minmax" | "min-max" => Ok(Some(Self::MinMax)),
             "none" => Ok(None),
-            _ => Err(()),
+            _ => Err(UnknownScale(text.to_string())),
         }
     }
 
@@ -39,6 +39,11 @@ impl ScaleKind {
     /// Every spelling `scale =>` accepts.
     pub const CHOICES: [&'static str; 4] = ["standard", "robust", "minmax", "none"];
 }
+
+/// A `scale =>` word that is not a scaler.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("scale cannot be '{0}'; use one of standard, robust, minmax, none")]
+pub struct UnknownScale(pub String);
 
 /// A fitted scaler: `z = (x - center) / scale`.
 ///

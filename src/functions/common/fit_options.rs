@@ -200,15 +200,7 @@ fn scale(args: &Args) -> Result<Option<ScaleKind>> {
     let function = args.function();
     let scale = match args.text("scale") {
         None => None,
-        Some(text) => Some(ScaleKind::parse(&text).map_err(|()| {
-            arg_err(
-                function,
-                format!(
-                    "scale cannot be '{text}'; use one of {}",
-                    ScaleKind::CHOICES.join(", ")
-                ),
-            )
-        })?),
+        Some(text) => Some(ScaleKind::parse(&text).map_err(|e| arg_err(function, e.to_string()))?),
     };
     match (scale, args.boolean("standardize")) {
         (Some(scale), None) => Ok(scale),
