@@ -42,7 +42,7 @@ impl ScaleKind {
 
 /// A `scale =>` word that is not a scaler.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("scale cannot be '{0}'; use one of standard, robust, minmax, none")]
+#[error("scale cannot be '{}'; use one of {}", .0, ScaleKind::CHOICES.join(", "))]
 pub struct UnknownScale(pub String);
 
 /// A fitted scaler: `z = (x - center) / scale`.

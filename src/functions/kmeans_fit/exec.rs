@@ -145,7 +145,9 @@ impl ExecutionPlan for KMeansFitExec {
                 monitor = monitor.with_progress(watcher);
             }
             if let FitOutput::Skewness = &plan.output {
-                let batch = run_blocking(move || skewness_table(&plan.schema, &data)).await??;
+                let batch =
+                    run_blocking(plan.function, move || skewness_table(&plan.schema, &data))
+                        .await??;
                 return match projection {
                     Some(p) => Ok(batch.project(&p)?),
                     None => Ok(batch),
@@ -159,8 +161,10 @@ impl ExecutionPlan for KMeansFitExec {
             {
                 let (model, segments, sample) = (Arc::clone(model), *segments, *silhouette_sample);
                 let seed = options.kmeans.seed;
-                let evaluation =
-                    run_blocking(move || evaluate(&model, &data, sample, seed, threads)).await?;
+                let evaluation = run_blocking(plan.function, move || {
+                    evaluate(&model, &data, sample, seed, threads)
+                })
+                .await?;
                 let labels: Vec<String> = plan_labels(&plan);
                 let batch = evaluation_table(&plan.schema, &evaluation, &labels, segments)?;
                 return match projection {
@@ -169,9 +173,11 @@ impl ExecutionPlan for KMeansFitExec {
                 };
             }
             let work = Arc::clone(&plan);
-            let (model, search) = run_blocking(move || run_fit(&work, data, &options, &monitor))
-                .await?
-                .map_err(|e| data_err(plan.function, e))?;
+            let (model, search) = run_blocking(plan.function, move || {
+                run_fit(&work, data, &options, &monitor)
+            })
+            .await?
+            .map_err(|e| data_err(plan.function, e))?;
             if plan.model.is_some() {
                 store
                     .save(&model)
@@ -224,13 +230,17 @@ fn plan_labels(plan: &FitPlan) -> Vec<String> {
     }
 }
 
-/// Run CPU-heavy work off the async threads when there is a Tokio runtime.
-async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+/// Run CPU-heavy work off the async threads when there is a Tokio runtime; an error is in
+/// `function`'s name.
+pub(crate) async fn run_blocking<T: Send + 'static>(
+    function: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => handle
             .spawn_blocking(work)
             .await
-            .map_err(|e| data_err(NAME, format!("the fit did not finish: {e}"))),
+            .map_err(|e| data_err(function, format!("the fit did not finish: {e}"))),
         Err(_) => Ok(work()),
     }
 }

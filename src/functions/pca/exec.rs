@@ -22,6 +22,7 @@ use super::{PcaOutput, PcaPlan, components_table};
 use crate::error::data_err;
 use crate::functions::common::feature_columns::as_f64;
 use crate::functions::common::{final_single_partition, one_input_operator, one_partition};
+use crate::functions::kmeans_fit::exec::run_blocking;
 use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel, prepare, train_pca};
 
 const NAME: &str = "pca";
@@ -138,9 +139,7 @@ impl ExecutionPlan for PcaExec {
                 .collect::<Result<Vec<_>>>()?;
             let work = Arc::clone(&plan);
             let data = training_data(&plan, &reads)?;
-            let model = tokio::task::spawn_blocking(move || fit(&work, data, threads))
-                .await
-                .map_err(|e| data_err(NAME, format!("the fit did not finish: {e}")))??;
+            let model = run_blocking(plan.function, move || fit(&work, data, threads)).await??;
             if plan.model.is_some() {
                 store
                     .save(&model)
