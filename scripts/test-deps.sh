@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What the server tests (tests/server.rs, tests/superset/run.sh) need besides Rust: psql,
-# openssl, PostgreSQL's server (the catalog answers are compared with it), Java with the
-# Postgres JDBC driver, a Python venv (.venv-test) with psycopg 3, SQLAlchemy 2, pandas, moto
-# and RangeHTTPServer, and a real Superset in its own venv (.venv-superset, which also has
+# What the server, object-store and report tests need besides Rust: psql, openssl,
+# PostgreSQL's server (the catalog answers are compared with it), Java with the Postgres JDBC
+# driver, a Python venv (.venv-test) with psycopg 3, SQLAlchemy 2, pandas, moto and
+# RangeHTTPServer, Debian's Chromium with Playwright and pypdf (.venv-report) for the report's
+# browser test, and a real Superset in its own venv (.venv-superset, which also has
 # SQLAlchemy 1.4 + psycopg2). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
+# the report's browser tests: Debian's Chromium, driven by Playwright from .venv-report
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   SUDO=""
@@ -30,6 +33,14 @@ if [ ! -x .venv-test/bin/python ] || ! cmp -s tests/server/requirements.txt "$st
   python3 -m venv .venv-test
   .venv-test/bin/pip install -q --disable-pip-version-check -r tests/server/requirements.txt
   cp tests/server/requirements.txt "$stamp"
+fi
+
+stamp=.venv-report/.requirements
+if [ ! -x .venv-report/bin/python ] || ! cmp -s tests/report/requirements.txt "$stamp"; then
+  echo "creating .venv-report (Playwright, pypdf)" >&2
+  python3 -m venv .venv-report
+  .venv-report/bin/pip install -q --disable-pip-version-check -r tests/report/requirements.txt
+  cp tests/report/requirements.txt "$stamp"
 fi
 
 # Superset 6.1 pins SQLAlchemy 1.4 and connects with psycopg2: its own venv (SQLAlchemy 2 and

@@ -28,7 +28,8 @@
 //!   scoring kernel of `assign_segment` over Arrow arrays;
 //! - [`demo`]: the demo transaction generator; [`script`]: running a SQL script;
 //!   [`reference`](mod@reference): the function reference; [`error`]: segql's error type;
-//! - the front ends, [`shell`] and [`server`] (features `shell` and `server`).
+//! - the front ends, [`shell`] and [`server`] (features `shell` and `server`), and
+//!   [`report`](mod@report), the HTML report (feature `report`).
 //!
 //! Inside, from the bottom up: `rfm`, `kmeans` and `model` are plain Rust (no Arrow or
 //! DataFusion types); `planner` lets table functions nest and take named options;
@@ -44,6 +45,8 @@ pub(crate) mod planner;
 pub mod preprocess;
 pub mod quality;
 pub mod reference;
+#[cfg(feature = "report")]
+pub mod report;
 pub(crate) mod rfm;
 pub mod script;
 #[cfg(feature = "server")]

@@ -8,6 +8,7 @@
 //! segql --demo -f sql/01_rfm.sql               # a script over the demo data
 //! segql sales.parquet -c 'SELECT * FROM rfm(sales) LIMIT 10' --format csv
 //! segql generate --rows 10000000 --out tx.parquet
+//! segql report --demo -o report.html             # the segmentation as one HTML page
 //! segql serve --data demo/ --users users.txt     # Postgres wire protocol for BI tools
 //! ```
 
@@ -114,10 +115,116 @@ enum Action {
     },
     /// Print the SQL function reference (Markdown, as in README.md).
     Reference,
+    /// Write the segmentation as one self-contained HTML page: the data, each feature before
+    /// and after its transform, choosing k, the segments, their profiles and a map of the
+    /// customers, and the model's settings.
+    Report(Box<ReportArgs>),
     /// Serve the tables and segql's functions over the Postgres wire protocol (psql, psycopg,
     /// SQLAlchemy, Superset, Metabase...).
     #[cfg(feature = "server")]
     Serve(Box<ServeArgs>),
+}
+
+/// `segql report` options.
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Files or directories to register as tables, named after the file stem.
+    files: Vec<PathBuf>,
+    /// Load the built-in demo transactions as table `sales` (then --input defaults to
+    /// rfm(sales)).
+    #[arg(long)]
+    demo: bool,
+    /// Rows of demo transactions to generate with --demo.
+    #[arg(long, default_value_t = DEMO_ROWS)]
+    demo_rows: usize,
+    /// The rows to segment, one per customer: a table, rfm(table), (SELECT ...), a quoted
+    /// path (default: rfm(sales) with --demo, rfm(<stem>) for one file).
+    #[arg(long, value_name = "SQL")]
+    input: Option<String>,
+    /// Score the input with this saved model instead of fitting one.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["k", "save"])]
+    model: Option<String>,
+    /// Segments to fit: a number, or 'auto' to pick k by kmeans_search.
+    #[arg(short, long, default_value = "auto", value_name = "N|auto")]
+    k: String,
+    /// The candidate ks searched (default 2..10): for 'auto', and charted around a given k.
+    #[arg(long, value_name = "RANGE")]
+    ks: Option<String>,
+    /// The seed of the fit, the search and the scatter's sample.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// More kmeans_fit options, as SQL: "transform => 'none', n_init => 5".
+    #[arg(long, value_name = "SQL")]
+    options: Option<String>,
+    /// Keep the fitted model in the store under this name.
+    #[arg(long, value_name = "NAME")]
+    save: Option<String>,
+    /// The model store directory.
+    #[arg(long, default_value = "segql_models")]
+    models: PathBuf,
+    /// The HTML file to write.
+    #[arg(short, long, default_value = "report.html")]
+    output: PathBuf,
+}
+
+impl ReportArgs {
+    /// The input relation: --input, else rfm(sales) with --demo or rfm(<stem>) for one file.
+    fn input(&self) -> Result<String> {
+        if let Some(input) = &self.input {
+            return Ok(input.clone());
+        }
+        if self.demo {
+            return Ok("rfm(sales)".into());
+        }
+        match self.files.as_slice() {
+            [file] => {
+                let stem = segql::shell::files::table_name(file)?;
+                Ok(format!("rfm({stem})"))
+            }
+            _ => Err(DataFusionError::Plan(
+                "segql report: say which rows to segment with --input, e.g. --input 'rfm(sales)' \
+                 (or give --demo, or one file)"
+                    .into(),
+            )),
+        }
+    }
+
+    fn request(&self) -> Result<segql::report::ReportRequest> {
+        let input = self.input()?;
+        let mut request = match &self.model {
+            Some(name) => segql::report::ReportRequest::saved(&input, name),
+            None => segql::report::ReportRequest::fit(&input, &self.k),
+        };
+        request.ks = self.ks.clone();
+        request.seed = self.seed;
+        request.options = self.options.clone().unwrap_or_default();
+        request.save_as = self.save.clone();
+        Ok(request)
+    }
+}
+
+/// Write the report `args` ask for.
+async fn report(args: &ReportArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let request = args.request()?;
+    segql::report::check_output(&args.output)?;
+    let options = SessionOptions {
+        files: args.files.clone(),
+        demo_rows: args.demo.then_some(args.demo_rows),
+        models: args.models.clone(),
+        progress: std::io::stderr().is_terminal(),
+        ..SessionOptions::new()
+    };
+    let session = ShellSession::new(&options).await?;
+    let html = segql::report::report_html(&session.ctx, &session.store, &request).await?;
+    segql::report::write_report(&args.output, &html)?;
+    eprintln!(
+        "wrote {} ({} KiB) in {:.1} s",
+        args.output.display(),
+        html.len().div_ceil(1024),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `segql serve` options.
@@ -225,6 +332,10 @@ async fn run(cli: Cli) -> Result<Outcome> {
                 ..DemoConfig::new(rows)
             };
             generate(&config, &out).await?;
+            return Ok(Outcome::Completed);
+        }
+        Some(Action::Report(args)) => {
+            report(&args).await?;
             return Ok(Outcome::Completed);
         }
         Some(Action::Reference) => {

@@ -1,5 +1,5 @@
 //! The backslash commands of the prompt. `\d`, `\d NAME`, `\pset` and `\quiet` are
-//! datafusion-cli's own; `\models`, `\h`, `\i` and `\?` are segql's.
+//! datafusion-cli's own; `\models`, `\h`, `\i`, `\report` and `\?` are segql's.
 //!
 //! ```text
 //! segql> \models
@@ -12,6 +12,7 @@ use std::str::FromStr;
 use datafusion::common::{DataFusionError, Result};
 use datafusion_cli::command::{Command, OutputFormat};
 
+use super::report_command;
 use super::session::ShellSession;
 use super::statements::{Outcome, execute_and_print, run_script};
 use crate::reference;
@@ -35,6 +36,8 @@ Statements end with ';' and may span lines. Ctrl-C cancels a running statement, 
   \\h              list segql's functions
   \\h NAME         a segql function's signature, options and output columns
   \\i FILE         run the statements of a file
+  \\report FILE    the last kmeans_fit as an HTML report (\\report FILE MODEL INPUT: a saved
+                  model scored on INPUT, e.g. \\report seg.html seg rfm(sales))
   \\pset format F  output format: table, csv, tsv, json, nd-json, automatic
   \\quiet [on|off] hide or show the row count and timing after each result
   \\?              this help
@@ -76,6 +79,7 @@ pub async fn run_command(session: &mut ShellSession, line: &str) -> Result<Next>
                 return Ok(Next::Continue);
             }
         }
+        ("report", argument) => report_command::run(session, argument.unwrap_or("")).await?,
         ("pset", Some(argument)) => {
             let format = OutputFormat::from_str(argument).map_err(|()| {
                 DataFusionError::Plan(format!("\\pset takes 'format NAME', got '{argument}'"))

@@ -21,12 +21,7 @@ fn file_error(path: &Path, what: impl std::fmt::Display) -> DataFusionError {
 /// its stem (`data/sales.parquet` → `sales`).
 pub async fn register_file(ctx: &SessionContext, path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| file_error(path, describe_io(&e)))?;
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| file_error(path, "the name has no stem to use as a table name"))?
-        .to_string();
+    let name = table_name(path)?;
     let extension = if meta.is_dir() {
         std::fs::read_dir(path).map_err(|e| file_error(path, describe_io(&e)))?;
         dominant_extension(path)?
@@ -71,6 +66,15 @@ pub async fn register_file(ctx: &SessionContext, path: &Path) -> Result<()> {
                 .replace("Parquet error: Parquet error: ", "Parquet error: "),
         )
     })
+}
+
+/// The table name a file gets: its stem (`data/sales.parquet` → `sales`).
+pub fn table_name(path: &Path) -> Result<String> {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| file_error(path, "the name has no stem to use as a table name"))
 }
 
 fn describe_io(e: &std::io::Error) -> String {

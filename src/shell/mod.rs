@@ -19,6 +19,7 @@ pub mod files;
 pub mod object_stores;
 pub mod progress;
 pub mod repl;
+pub mod report_command;
 pub mod session;
 pub mod statements;
 pub mod url_tables;

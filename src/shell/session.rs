@@ -8,7 +8,7 @@
 //! ```
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::common::Result;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -19,6 +19,7 @@ use datafusion_cli::print_options::{MaxRows, PrintOptions};
 
 use super::files::register_file;
 use super::progress::progress_bars;
+use super::report_command::LastFit;
 use super::url_tables::enable_path_tables;
 use crate::model::{DirectoryStore, ModelStore};
 
@@ -75,6 +76,8 @@ pub struct ShellSession {
     pub store: Arc<dyn ModelStore>,
     /// Where the store keeps its files.
     pub models_dir: PathBuf,
+    /// The last `kmeans_fit` a statement ran, for `\report`.
+    last_fit: Mutex<Option<LastFit>>,
 }
 
 impl ShellSession {
@@ -111,6 +114,21 @@ impl ShellSession {
             print,
             store,
             models_dir: options.models.clone(),
+            last_fit: Mutex::new(None),
         })
+    }
+
+    /// Remember `statement`'s `kmeans_fit` call, if it has one (it has just run).
+    pub fn remember_fit(&self, statement: &str) {
+        if let Some(fit) = LastFit::from_statement(statement) {
+            if let Ok(mut last) = self.last_fit.lock() {
+                *last = Some(fit);
+            }
+        }
+    }
+
+    /// The last `kmeans_fit` the session ran.
+    pub fn last_fit(&self) -> Option<LastFit> {
+        self.last_fit.lock().ok().and_then(|l| l.clone())
     }
 }

@@ -123,6 +123,7 @@ pub async fn execute_and_print(session: &ShellSession, sql: &str) -> Result<()> 
     let frame = plan_with_stores(&session.ctx, sql).await?;
     let schema: Arc<Schema> = Arc::clone(frame.schema().inner());
     let batches = frame.collect().await?;
+    session.remember_fit(sql);
     if schema.fields().is_empty() {
         if !session.print.quiet {
             println!(

@@ -14,6 +14,7 @@ mod object_stores;
 mod pca_reference;
 mod quality_reference;
 mod readme;
+mod report;
 mod rfm_memory_limit;
 mod rfm_reference;
 mod shell_pty;
