@@ -61,10 +61,11 @@ pub fn find_call(sql: &str, function: &str) -> Option<Vec<String>> {
                         .chars()
                         .next_back()
                         .is_some_and(|p| p.is_alphanumeric() || p == '_');
-                if starts_word && lower[i..].starts_with(function) {
-                    if let Some((args, _)) = leading_call(&sql[i..], function) {
-                        return Some(args);
-                    }
+                if starts_word
+                    && lower[i..].starts_with(function)
+                    && let Some((args, _)) = leading_call(&sql[i..], function)
+                {
+                    return Some(args);
                 }
             }
         }

@@ -120,10 +120,10 @@ impl ShellSession {
 
     /// Remember `statement`'s `kmeans_fit` call, if it has one (it has just run).
     pub fn remember_fit(&self, statement: &str) {
-        if let Some(fit) = LastFit::from_statement(statement) {
-            if let Ok(mut last) = self.last_fit.lock() {
-                *last = Some(fit);
-            }
+        if let Some(fit) = LastFit::from_statement(statement)
+            && let Ok(mut last) = self.last_fit.lock()
+        {
+            *last = Some(fit);
         }
     }
 

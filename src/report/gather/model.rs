@@ -42,10 +42,8 @@ impl ReportModel {
 /// The named options of a fit the report runs: the seed, any `ks`, the caller's own.
 pub fn fit_options(request: &ReportRequest, with_ks: bool) -> String {
     let mut options = format!("seed => {}", request.seed);
-    if with_ks {
-        if let Some(ks) = &request.ks {
-            options.push_str(&format!(", ks => {}", literal(ks)));
-        }
+    if with_ks && let Some(ks) = &request.ks {
+        options.push_str(&format!(", ks => {}", literal(ks)));
     }
     if !request.options.trim().is_empty() {
         options.push_str(", ");
@@ -104,7 +102,7 @@ pub async fn report_model(
         store: Arc::clone(store),
         name,
         model: Arc::new(SegmentModel::clone(
-            &*model.map_err(|e| datafusion::error::DataFusionError::from(e))?,
+            &*model.map_err(datafusion::error::DataFusionError::from)?,
         )),
         temporary,
     };
