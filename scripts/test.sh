@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# README's test command: the tests' client tools and servers, every cargo test, then a real
-# Superset against segql serve. Each part has a budget in minutes (2 cores, from an empty
+# README's test command: the tests' client tools, servers and browser, every cargo test, then
+# a real Superset against segql serve. Each part has a budget in minutes (2 cores, from an empty
 # target/: the tools and venvs 6, cargo test 40 of which the debug build is about 31,
 # Superset 2); a part over budget fails the run instead of hanging it.
 set -euo pipefail

@@ -47,15 +47,26 @@ pub fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
         return vec![lo];
     }
     let raw = (hi - lo) / count.max(1) as f64;
-    let power = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * power)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * power);
+    let exponent = raw.log10().floor() as i32;
+    let power = 10f64.powi(exponent);
+    let multiple = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|m| m * power >= raw)
+        .unwrap_or(10.0);
+    let step = multiple * power;
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
-    (first..=last).map(|i| i as f64 * step).collect()
+    // Below 1 a step such as 0.2 is not exact in binary, so 3 × 0.2 would print as
+    // 0.6000000000000001; dividing whole numbers by a power of ten rounds to the nearest
+    // double of the decimal instead.
+    let value = |i: i64| {
+        if exponent < 0 {
+            i as f64 * multiple / 10f64.powi(-exponent)
+        } else {
+            i as f64 * step
+        }
+    };
+    (first..=last).map(value).collect()
 }
 
 /// A domain widened outward to round tick values, so the first and last ticks sit on the edges.
@@ -117,6 +128,8 @@ pub struct Axes<'a> {
     pub x_ticks: Vec<(f64, String)>,
     /// Tick values and their labels on the y axis.
     pub y_ticks: Vec<(f64, String)>,
+    /// Extra room under the x axis for long tick labels, which are then drawn slanted.
+    pub slanted_room: f64,
 }
 
 /// Ticks at round values of a scale's domain, labelled as the page writes numbers.
@@ -143,7 +156,11 @@ pub fn draw_axes(svg: &mut Svg, frame: &Frame, x: &Scale, y: &Scale, axes: &Axes
             (px, frame.bottom + 4.0),
             &Style::class("axis"),
         );
-        svg.text(px, frame.bottom + 17.0, label, Anchor::Middle, "tick", 0.0);
+        if axes.slanted_room > 0.0 {
+            svg.text(px, frame.bottom + 14.0, label, Anchor::End, "tick", -30.0);
+        } else {
+            svg.text(px, frame.bottom + 17.0, label, Anchor::Middle, "tick", 0.0);
+        }
     }
     svg.line(
         (frame.left, frame.bottom),
@@ -158,7 +175,7 @@ pub fn draw_axes(svg: &mut Svg, frame: &Frame, x: &Scale, y: &Scale, axes: &Axes
     let middle_x = (frame.left + frame.right) / 2.0;
     svg.text(
         middle_x,
-        frame.bottom + 38.0,
+        frame.bottom + 38.0 + axes.slanted_room,
         axes.x_title,
         Anchor::Middle,
         "axis-title",
@@ -189,6 +206,8 @@ mod tests {
         assert_eq!(nice_ticks(0.13, 0.92, 4), vec![0.2, 0.4, 0.6, 0.8]);
         assert_eq!(nice_domain(3.0, 97.0, 5), (0.0, 100.0));
         assert_eq!(nice_ticks(5.0, 5.0, 5), vec![5.0]);
+        assert_eq!(nice_ticks(0.0, 0.07, 7), vec![0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07]);
+        assert_eq!(nice_ticks(-0.35, 0.1, 3), vec![-0.3, -0.2, -0.1, 0.0, 0.1]);
     }
 
     #[test]

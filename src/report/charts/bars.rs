@@ -36,6 +36,7 @@ pub fn share_bars(id: &str, description: &str, y_title: &str, bars: &[Bar]) -> S
         y_title,
         x_ticks: Vec::new(),
         y_ticks,
+        slanted_room: 0.0,
     };
     draw_axes(&mut svg, &frame, &x, &y, &axes);
     svg.open_group("marks");

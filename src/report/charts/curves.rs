@@ -46,6 +46,7 @@ pub fn metric_by_k(curve: &Curve) -> String {
         y_title: curve.y_title,
         x_ticks: ks.iter().map(|k| (*k as f64, k.to_string())).collect(),
         y_ticks: ticks(&y, 4),
+        slanted_room: 0.0,
     };
     draw_axes(&mut svg, &frame, &x, &y, &axes);
     if let Some(elbow) = curve.elbow {

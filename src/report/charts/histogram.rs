@@ -92,6 +92,7 @@ pub fn histogram(id: &str, description: &str, x_title: &str, h: &Histogram) -> S
         y_title: "rows",
         x_ticks: ticks(&x, 5),
         y_ticks: ticks(&y, 4),
+        slanted_room: 0.0,
     };
     draw_axes(&mut svg, &frame, &x, &y, &axes);
     svg.open_group("marks");

@@ -20,9 +20,16 @@ pub struct ProfileLine {
 /// Draw the profile of `lines` over `features`.
 pub fn profile(id: &str, features: &[String], lines: &[ProfileLine]) -> String {
     let legend_height = 18.0 * lines.len() as f64;
-    let (width, height) = (560.0, 292.0 + legend_height);
-    let mut frame = Frame::new(width, 280.0);
+    let longest = features.iter().map(|f| f.chars().count()).max().unwrap_or(0);
+    let slanted_room = if features.len() > 4 { 5.0 * longest as f64 } else { 0.0 };
+    let plot_height = 280.0 + slanted_room;
+    let (width, height) = (560.0, plot_height + 12.0 + legend_height);
+    let mut frame = Frame::new(width, plot_height);
+    frame.bottom -= slanted_room;
     frame.right = width - 24.0;
+    if slanted_room > 0.0 {
+        frame.left = frame.left.max(6.0 * longest as f64 * 0.87);
+    }
     let x = frame.x((-0.3, features.len().max(1) as f64 - 0.7));
     let all = lines.iter().flat_map(|l| l.values.iter().copied());
     let lo = all.clone().fold(0.0_f64, f64::min);
@@ -43,6 +50,7 @@ pub fn profile(id: &str, features: &[String], lines: &[ProfileLine]) -> String {
             .map(|(i, f)| (i as f64, f.clone()))
             .collect(),
         y_ticks: ticks(&y, 5),
+        slanted_room,
     };
     draw_axes(&mut svg, &frame, &x, &y, &axes);
     svg.line(
@@ -87,7 +95,7 @@ pub fn profile(id: &str, features: &[String], lines: &[ProfileLine]) -> String {
         }
     }
     for (row, line) in lines.iter().enumerate() {
-        let top = 290.0 + 18.0 * row as f64;
+        let top = plot_height + 10.0 + 18.0 * row as f64;
         svg.rect(
             frame.left,
             top,

@@ -52,6 +52,7 @@ pub fn scatter(data: &ScatterData) -> String {
         y_title: data.y_title,
         x_ticks: ticks(&x, 6),
         y_ticks: ticks(&y, 6),
+        slanted_room: 0.0,
     };
     draw_axes(&mut svg, &frame, &x, &y, &axes);
     svg.open_group("points");

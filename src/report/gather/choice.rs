@@ -85,7 +85,20 @@ fn explain(source: ChoiceSource, rows: &[KRow], chosen_k: usize, model: &ReportM
         .as_ref()
         .map(|s| (s.options.min_share, s.options.min_stability))
         .unwrap_or((0.05, 0.8));
+    let passes = |r: &KRow| {
+        r.smallest_share.is_some_and(|s| s >= min_share)
+            && r.stability.is_none_or(|s| s >= min_stability)
+    };
     let mut why = match (source, recommended) {
+        (_, Some(r)) if !passes(r) => format!(
+            "Recommended: k = {} — no candidate k has a smallest segment of at least {} of the \
+             customers and a stability of at least {}, so the best silhouette of all ({}) is \
+             recommended.",
+            r.k,
+            percent(min_share),
+            number(min_stability),
+            maybe(r.silhouette)
+        ),
         (_, Some(r)) => format!(
             "Recommended: k = {} — the best silhouette ({}) among the ks whose smallest segment \
              holds at least {} of the customers and whose stability is at least {} \
@@ -97,7 +110,7 @@ fn explain(source: ChoiceSource, rows: &[KRow], chosen_k: usize, model: &ReportM
             r.smallest_share.map_or_else(|| "–".to_string(), percent),
             maybe(r.stability)
         ),
-        (_, None) => "No candidate k passed the rule.".to_string(),
+        (_, None) => "The search recommends no k.".to_string(),
     };
     match elbow {
         Some(e) => why.push_str(&format!(
