@@ -206,7 +206,10 @@ mod tests {
         assert_eq!(nice_ticks(0.13, 0.92, 4), vec![0.2, 0.4, 0.6, 0.8]);
         assert_eq!(nice_domain(3.0, 97.0, 5), (0.0, 100.0));
         assert_eq!(nice_ticks(5.0, 5.0, 5), vec![5.0]);
-        assert_eq!(nice_ticks(0.0, 0.07, 7), vec![0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07]);
+        assert_eq!(
+            nice_ticks(0.0, 0.07, 7),
+            vec![0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07]
+        );
         assert_eq!(nice_ticks(-0.35, 0.1, 3), vec![-0.3, -0.2, -0.1, 0.0, 0.1]);
     }
 

@@ -20,8 +20,16 @@ pub struct ProfileLine {
 /// Draw the profile of `lines` over `features`.
 pub fn profile(id: &str, features: &[String], lines: &[ProfileLine]) -> String {
     let legend_height = 18.0 * lines.len() as f64;
-    let longest = features.iter().map(|f| f.chars().count()).max().unwrap_or(0);
-    let slanted_room = if features.len() > 4 { 5.0 * longest as f64 } else { 0.0 };
+    let longest = features
+        .iter()
+        .map(|f| f.chars().count())
+        .max()
+        .unwrap_or(0);
+    let slanted_room = if features.len() > 4 {
+        5.0 * longest as f64
+    } else {
+        0.0
+    };
     let plot_height = 280.0 + slanted_room;
     let (width, height) = (560.0, plot_height + 12.0 + legend_height);
     let mut frame = Frame::new(width, plot_height);
