@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# README's test command: the tests' client tools, servers and browser, every cargo test, then
-# a real Superset against segql serve. Each part has a budget in minutes (2 cores, from an empty
-# target/: the tools and venvs 6, cargo test 40 of which the debug build is about 31,
-# Superset 2); a part over budget fails the run instead of hanging it.
+# README's test command: the tests' client tools, servers and browser, every cargo test, the
+# Python package's tests, then a real Superset against segql serve. Each part has a budget in
+# minutes (2 cores, from an empty target/: the tools and venvs 6, cargo test 40 of which the
+# debug build is about 31, the Python package 5, Superset 2); a part over budget fails the run
+# instead of hanging it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,5 @@ part() {
 
 part 10 "test tools and venvs" bash scripts/test-deps.sh
 part 45 "cargo test" cargo test "$@"
+part 10 "python" bash scripts/test-python.sh
 part 8 "superset" bash tests/superset/run.sh

@@ -20,6 +20,8 @@
 //!
 //! The public API, all a library user needs:
 //! - [`register_all`] / [`register_with_store`]: every segql function in a `SessionContext`;
+//!   [`table_function_names`], [`scalar_functions`], [`aggregate_functions`] for hosts that
+//!   register them one by one (the Python package);
 //! - [`model`]: the [`model::ModelStore`] trait, its stores ([`model::MemoryStore`],
 //!   [`model::DirectoryStore`]) and the saved [`model::SegmentModel`];
 //! - [`FitObserver`] / [`FitStart`]: the hook that watches `kmeans_fit` run (the shell's
@@ -57,6 +59,7 @@ pub mod shell;
 use std::sync::Arc;
 
 use datafusion::common::Result;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
 pub use error::SegqlError;
@@ -99,6 +102,28 @@ pub fn register_with_store(ctx: &SessionContext, store: Arc<dyn ModelStore>) -> 
         functions::table_functions(&store),
         resolver,
     )))
+}
+
+/// The names of segql's table functions (`rfm`, `kmeans_fit`, ...), for hosts that must know
+/// which statements need segql's relation planner (the Python package sends those through it).
+pub fn table_function_names() -> Vec<&'static str> {
+    functions::table_function_specs()
+        .into_iter()
+        .map(|spec| spec.name)
+        .collect()
+}
+
+/// segql's scalar functions with models in `store`, for hosts that register functions one by
+/// one rather than through [`register_with_store`] (the Python package hands them to
+/// datafusion-python across datafusion-ffi).
+pub fn scalar_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<ScalarUDF>> {
+    functions::scalar_functions(store)
+}
+
+/// segql's aggregate functions (the `rfm` aggregate among them), for hosts that register
+/// functions one by one.
+pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    functions::aggregate_functions()
 }
 
 #[cfg(test)]
