@@ -4,11 +4,12 @@
 //! behind the FFI. Its code may start tasks on datafusion-python's tokio runtime, which exists
 //! only on the threads datafusion-python polls from, so such a plan must never be polled from
 //! a task that segql's operators spawn onto the package's runtime (it panics there: "no
-//! reactor running"). segql's session in Python therefore runs its relational operators in one
-//! partition (nothing repartitions or merges partitions on other threads), and
-//! [`SerialForeignScans`] reads each such table's partitions one after the other in one
-//! stream. Everything is then polled on the thread that polls the query's result:
-//! datafusion-python's. The fits still use every core for their own arithmetic.
+//! reactor running"). So a plan that reads such a table ([`reads_foreign_tables`]) runs its
+//! relational operators in one partition (nothing repartitions or merges partitions on other
+//! threads), and [`SerialForeignScans`] reads each such table's partitions one after the other
+//! in one stream. Everything is then polled on the thread that polls the query's result:
+//! datafusion-python's. The fits still use every core for their own arithmetic; plans over
+//! files named in the query (segql's own scans) run in parallel as usual.
 
 use std::fmt;
 use std::sync::Arc;
@@ -26,6 +27,12 @@ use datafusion::physical_plan::{
 };
 use datafusion_ffi::execution_plan::ForeignExecutionPlan;
 use futures::{StreamExt, TryStreamExt};
+
+/// Whether `plan` reads a table of datafusion-python's (segql's operators expose their inputs
+/// as children, so nested inputs count too).
+pub fn reads_foreign_tables(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    plan.is::<ForeignExecutionPlan>() || plan.children().into_iter().any(reads_foreign_tables)
+}
 
 /// Puts [`SerialExec`] over every plan of datafusion-python's that has several partitions.
 #[derive(Debug, Default)]

@@ -16,6 +16,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::common::{DataFusionError, Result, exec_err};
 use datafusion::datasource::{MemTable, TableProvider, TableType};
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
@@ -26,10 +27,11 @@ use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::prelude::SessionContext;
 use segql::model::ModelStore;
 
+use crate::foreign_scans::reads_foreign_tables;
 use crate::remote_files::{explain_missing_store, register_s3_stores};
 use crate::report::{ReportArgs, report_table};
 use crate::runtime::{InRuntimeExec, runtime};
-use crate::segql_session::segql_context;
+use crate::segql_session::{Partitions, segql_context};
 
 /// What a scan of the table runs.
 #[derive(Debug, Clone)]
@@ -126,24 +128,17 @@ fn narrowed_physical(
     Ok(plan)
 }
 
-#[async_trait]
-impl TableProvider for DeferredTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
+impl DeferredTable {
+    /// The task context of a segql session over `caller`'s catalogs with `partitions`, and the
+    /// physical plan of the work in it.
+    async fn planned(
         &self,
         caller: &dyn Session,
+        partitions: Partitions,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
         limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let ctx = segql_context(caller, &self.store)?;
+    ) -> Result<(Arc<TaskContext>, Arc<dyn ExecutionPlan>)> {
+        let ctx = segql_context(caller, &self.store, partitions)?;
         if let Work::Query(sql) = &self.work {
             register_s3_stores(&ctx, sql)?;
         }
@@ -161,6 +156,40 @@ impl TableProvider for DeferredTable {
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?
             .map_err(explain_missing_store)?;
+        Ok((context, physical))
+    }
+}
+
+#[async_trait]
+impl TableProvider for DeferredTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        caller: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        // In parallel unless the plan reads a table of datafusion-python's (and a report,
+        // which runs its queries while it is planned, always in one partition).
+        let first = match self.work {
+            Work::Query(_) => Partitions::Callers,
+            Work::Report(_) => Partitions::One,
+        };
+        let mut planned = self.planned(caller, first, projection, limit).await?;
+        if first == Partitions::Callers && reads_foreign_tables(&planned.1) {
+            planned = self
+                .planned(caller, Partitions::One, projection, limit)
+                .await?;
+        }
+        let (context, physical) = planned;
         let expected = match projection {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => Arc::clone(&self.schema),

@@ -177,3 +177,15 @@ def test_explain_shows_segqls_plan() -> None:
     plan = ctx.sql("EXPLAIN SELECT * FROM kmeans_fit(rfm(sales), 2, seed => 1)").to_pydict()
     text = "\n".join(plan["plan"])
     assert "KMeansFitExec" in text
+
+
+def test_a_file_named_in_the_query_matches_the_registered_table(sales_parquet: Path) -> None:
+    """rfm('<file>') is segql's own (parallel) scan; rfm(sales) reads the table registered in
+    Python (on datafusion-python's thread): the same rows."""
+    ctx = segql.SessionContext()
+    ctx.register_parquet("sales", str(sales_parquet))
+    query = "SELECT * FROM kmeans_fit(rfm({}), 3, seed => 2) ORDER BY segment"
+    by_path = ctx.sql(query.format(f"'{sales_parquet}'")).to_pydict()
+    by_table = ctx.sql(query.format("sales")).to_pydict()
+    assert by_path == by_table
+    assert sum(by_path["size"]) > 100
