@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # README's test command: the tests' client tools, servers and browser, every cargo test, the
 # Python package's tests, then a real Superset against segql serve. Each part has a budget in
-# minutes (2 cores, from an empty target/: the tools and venvs 6, cargo test 40 of which the
-# debug build is about 31, the Python package 5, Superset 2); a part over budget fails the run
-# instead of hanging it.
+# minutes (2 cores, from an empty target/, measured 2026-12-06: the tools and venvs 1.5, or 6
+# on a machine without them, cargo test 14, the Python package 2, Superset 0.5); a part over
+# budget fails the run instead of hanging it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
