@@ -46,9 +46,8 @@ const REMOTE_SCHEMES: &[&str] = &[
     "s3://", "s3a://", "gs://", "gcs://", "az://", "abfs://", "http://", "https://",
 ];
 
-/// A planning error about a quoted remote location, with what to do instead: the object
-/// stores registered on the Python context are out of reach of segql's planner, but tables
-/// registered there are not.
+/// A planning error about a quoted remote location, with what to do instead: segql reaches
+/// S3 with its own store (crate::remote_files), other remote schemes not at all from Python.
 fn explain_remote(error: DataFusionError, sql: &str) -> DataFusionError {
     let text = match &error {
         DataFusionError::Plan(message) => message.clone(),
@@ -62,9 +61,10 @@ fn explain_remote(error: DataFusionError, sql: &str) -> DataFusionError {
     });
     match remote {
         Some(url) => DataFusionError::Plan(format!(
-            "{text}. From Python, segql reads '{url}' through a table registered on the \
-             context with its object store: ctx.register_object_store(...), then \
-             ctx.register_parquet(\"sales\", \"{url}\") and rfm(sales)"
+            "{text}. From Python, segql reads remote files from S3 only ('s3://bucket/path', \
+             with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and, for S3-compatible \
+             stores, AWS_ENDPOINT_URL set); copy '{url}' to a local file or to S3 and name \
+             that in the query"
         )),
         None => error,
     }

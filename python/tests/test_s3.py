@@ -84,3 +84,11 @@ def test_a_table_in_s3_registered_in_python_says_what_to_do(bucket: str) -> None
     text = str(caught.value)
     assert "segql cannot read s3://shop/sales/sales.parquet" in text
     assert "rfm('s3://shop/sales/sales.parquet')" in text
+
+
+def test_a_location_segql_cannot_reach_from_python_says_what_works() -> None:
+    with pytest.raises(Exception) as caught:
+        segql.SessionContext().sql("SELECT * FROM rfm('gs://shop/sales.parquet')").collect()
+    text = str(caught.value)
+    assert "gs://shop/sales.parquet" in text
+    assert "segql reads remote files from S3 only" in text
