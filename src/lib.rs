@@ -37,9 +37,11 @@
 //! DataFusion types); `planner` lets table functions nest and take named options;
 //! `functions` holds a file or folder per SQL function.
 
+pub mod dbscan;
 pub mod demo;
 pub mod error;
 pub(crate) mod functions;
+pub mod hclust;
 pub mod kmeans;
 pub mod model;
 pub mod pca;
