@@ -21,11 +21,10 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 
 use super::common::feature_columns::find_feature;
 use super::common::fit_options::{INPUT, SILHOUETTE_SAMPLE};
-use super::common::model_table::{MODEL_NAME, named_model_of};
+use super::common::model_table::{MODEL_NAME, named_segment_model};
 use super::common::result_columns::{bigints, doubles, ints, texts};
 use super::common::store_function;
 use super::kmeans_fit::{FitOutput, FitPlan, scan};
-use crate::model::ModelKind;
 use crate::model::{Evaluation, SegmentEvaluation, TrainOptions};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 
@@ -89,12 +88,7 @@ impl SegqlTableFunction for KMeansEvaluateFunction {
 
     fn plan(&self, mut args: Args, _ctx: &mut dyn RelationPlannerContext) -> Result<LogicalPlan> {
         let input = args.take_relation("input")?;
-        let model = named_model_of(
-            NAME,
-            self.store.as_ref(),
-            args.text("model"),
-            ModelKind::Kmeans,
-        )?;
+        let model = named_segment_model(NAME, self.store.as_ref(), args.text("model"))?;
         let segments = args.choice("view", &["overall", "segments"], "overall")? == "segments";
         let silhouette_sample =
             args.integer_in("silhouette_sample", 2..=10_000_000, 10_000)? as usize;

@@ -27,6 +27,10 @@
 //! | `model_segments` | table | `model_segments.rs` | `tests/slt/model_segments.slt` | README "model_segments(model)" |
 //! | `pca` | table | `pca/mod.rs` (+ `exec.rs`; the algorithm in `crate::pca`) | `tests/slt/pca.slt` | README "pca(input ...)" |
 //! | `pca_project` | table | `pca_project.rs` (runs on `pca`'s operator) | `tests/slt/pca_project.slt` | README "pca_project(model, input)" |
+//! | `hclust_fit` | table | `hclust_fit.rs` (the algorithm in `crate::hclust`; runs on `common/labelled_fit.rs`) | `tests/slt/hclust_fit.slt` | README "hclust_fit(input, k ...)" |
+//! | `hclust_tree` | table | `hclust_tree.rs` (runs on `common/labelled_fit.rs`) | `tests/slt/hclust_tree.slt` | README "hclust_tree(input ...)" |
+//! | `dbscan` | table | `dbscan.rs` (the algorithm in `crate::dbscan`; runs on `common/labelled_fit.rs`) | `tests/slt/dbscan.slt` | README "dbscan(input, eps, min_samples ...)" |
+//! | `dbscan_eps` | table | `dbscan_eps.rs` (runs on `common/labelled_fit.rs`) | `tests/slt/dbscan_eps.slt` | README "dbscan_eps(input, min_samples ...)" |
 //! | `model_components` | table | `model_components.rs` | `tests/slt/model_components.slt` | README "model_components(model)" |
 //! | `model_features` | table | `model_features.rs` | `tests/slt/model_features.slt` | README "model_features(model)" |
 //! | `model_search` | table | `model_search.rs` | `tests/slt/model_search.slt` | README "model_search(model)" |
@@ -50,10 +54,14 @@
 
 pub mod assign_segment;
 pub mod common;
+pub mod dbscan;
+pub mod dbscan_eps;
 pub mod demo_customers;
 pub mod demo_transactions;
 pub mod drop_model;
 pub mod feature_skewness;
+pub mod hclust_fit;
+pub mod hclust_tree;
 pub mod kmeans_evaluate;
 pub mod kmeans_fit;
 pub mod kmeans_search;
@@ -104,6 +112,10 @@ pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFun
         Arc::new(model_components::ModelComponentsFunction::new(Arc::clone(
             store,
         ))),
+        Arc::new(hclust_fit::HclustFitFunction::new(Arc::clone(store))),
+        Arc::new(hclust_tree::HclustTreeFunction::new(Arc::clone(store))),
+        Arc::new(dbscan::DbscanFunction::new(Arc::clone(store))),
+        Arc::new(dbscan_eps::DbscanEpsFunction::new(Arc::clone(store))),
         Arc::new(demo_transactions::DemoTransactionsFunction),
         Arc::new(demo_customers::DemoCustomersFunction),
     ]
@@ -129,6 +141,10 @@ pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
         &pca::SPEC,
         &pca_project::SPEC,
         &model_components::SPEC,
+        &hclust_fit::SPEC,
+        &hclust_tree::SPEC,
+        &dbscan::SPEC,
+        &dbscan_eps::SPEC,
         &demo_transactions::SPEC,
         &demo_customers::SPEC,
     ]

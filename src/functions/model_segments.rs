@@ -10,10 +10,9 @@ use datafusion::common::Result;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 
-use crate::functions::common::model_table::{MODEL_NAME, batch_plan, named_model_of};
+use crate::functions::common::model_table::{MODEL_NAME, batch_plan, named_segment_model};
 use crate::functions::common::store_function;
 use crate::functions::kmeans_fit::{output_schema, segment_table};
-use crate::model::ModelKind;
 use crate::planner::{Args, FunctionSpec, SegqlTableFunction};
 
 const NAME: &str = "model_segments";
@@ -44,12 +43,7 @@ impl SegqlTableFunction for ModelSegmentsFunction {
     }
 
     fn plan(&self, args: Args, _ctx: &mut dyn RelationPlannerContext) -> Result<LogicalPlan> {
-        let model = named_model_of(
-            NAME,
-            self.store.as_ref(),
-            args.text("model"),
-            ModelKind::Kmeans,
-        )?;
+        let model = named_segment_model(NAME, self.store.as_ref(), args.text("model"))?;
         let features: Vec<String> = model.features.iter().map(|f| f.name.clone()).collect();
         let batch = segment_table(&output_schema(&features), &model)?;
         batch_plan(NAME, batch)

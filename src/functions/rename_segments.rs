@@ -62,9 +62,7 @@ impl ScalarUDFImpl for RenameSegments {
             .store
             .load(&name)
             .map_err(|e| data_err(NAME, e.to_string()))?;
-        model
-            .expect_kind(crate::model::ModelKind::Kmeans, NAME)
-            .map_err(|e| arg_err(NAME, e))?;
+        model.expect_segments(NAME).map_err(|e| arg_err(NAME, e))?;
         let mut model = SegmentModel::clone(&model);
         rename(&mut model, &pairs).map_err(|e| arg_err(NAME, e))?;
         self.store

@@ -24,7 +24,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::error::data_err;
 use crate::functions::common::store_function;
 use crate::functions::kmeans_search::ks::KsText;
-use crate::model::{ModelEntry, ModelKind, ModelStore};
+use crate::model::{ModelEntry, ModelStore};
 use crate::planner::{Args, FunctionSpec, SegqlTableFunction};
 
 const NAME: &str = "segql_models";
@@ -147,7 +147,7 @@ fn listing(schema: &SchemaRef, entries: &[ModelEntry]) -> Result<RecordBatch> {
         )),
         Arc::new(Int32Array::from_iter(models.iter().map(|m| {
             m.as_ref()
-                .filter(|m| m.kind == ModelKind::Kmeans)
+                .filter(|m| m.kind.has_segments())
                 .map(|m| m.k() as i32)
         }))),
         Arc::new(StringArray::from_iter(

@@ -2,8 +2,9 @@
 //! in its nearest segment, in the model's fitted space, then the same measures a search uses
 //! ([`crate::quality`]), overall and per segment.
 
+use super::placement::{self, prepare_columns};
 use super::{FeatureData, SegmentModel};
-use crate::kmeans::nearest;
+use crate::kmeans::squared_distance;
 use crate::quality::{Points, Scores, silhouette_sample_rows, silhouette_samples, take_rows};
 
 /// A model judged on some data.
@@ -101,25 +102,26 @@ pub fn evaluate(
 }
 
 /// Every row in the fitted space (row-major), its segment and its distance to that
-/// segment's centroid.
+/// segment's centroid, placed as scoring places it. Rows a DBSCAN model calls noise are left
+/// out: they are in no segment to judge.
 fn place(model: &SegmentModel, data: &FeatureData) -> (Vec<f64>, Vec<u32>, Vec<f64>) {
-    let n = data.columns.first().map_or(0, Vec::len);
-    let centroids: Vec<f64> = model
-        .segments
-        .iter()
-        .flat_map(|s| s.centroid.iter().copied())
-        .collect();
-    let mut x = Vec::with_capacity(n * model.features.len());
+    let raw: Vec<&[f64]> = data.columns.iter().map(Vec::as_slice).collect();
+    let prepared = prepare_columns(model, &raw);
+    let placed = placement::place(model, &prepared);
+    let n = placed.segment.len();
+    let d = model.features.len();
+    let mut x = Vec::with_capacity(n * d);
     let mut labels = Vec::with_capacity(n);
     let mut distances = Vec::with_capacity(n);
     for i in 0..n {
-        let start = x.len();
-        for (feature, column) in model.features.iter().zip(&data.columns) {
-            x.push(feature.prepare(column[i]));
-        }
-        let (segment, squared) = nearest(&x[start..], &centroids);
-        labels.push(segment as u32);
-        distances.push(squared.sqrt());
+        let Ok(segment) = u32::try_from(placed.segment[i]) else {
+            continue;
+        };
+        x.extend(prepared.iter().map(|column| column[i]));
+        labels.push(segment);
+        // centroid distances for every kind, so inertia means the same thing for each
+        let centroid = &model.segments[segment as usize].centroid;
+        distances.push(squared_distance(&x[x.len() - d..], centroid).sqrt());
     }
     (x, labels, distances)
 }

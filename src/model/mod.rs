@@ -11,8 +11,10 @@
 //! ```
 
 mod canonical;
+pub mod dbscan_model;
 pub mod directory_store;
 pub mod evaluate;
+pub mod hclust_model;
 pub mod labels;
 pub mod pca_model;
 pub mod placement;
@@ -27,8 +29,10 @@ use crate::kmeans::nearest;
 use crate::pca::Pca;
 use crate::preprocess::{Scaler, Transform};
 
+pub use dbscan_model::{DbscanRecord, train_dbscan};
 pub use directory_store::DirectoryStore;
 pub use evaluate::{Evaluation, SegmentEvaluation, evaluate};
+pub use hclust_model::{HclustRecord, TreeRecord, train_hclust};
 pub use pca_model::train_pca;
 pub use search::{KScore, RULE, Search, SearchError, SearchOptions, search};
 pub use store::{MemoryStore, ModelEntry, ModelStore, StoreError};
@@ -200,6 +204,12 @@ pub struct SegmentModel {
     /// The components of a PCA model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pca: Option<Pca>,
+    /// The linkage and merge tree of a hierarchical model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hclust: Option<HclustRecord>,
+    /// The radius, density and core points of a DBSCAN model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dbscan: Option<DbscanRecord>,
 }
 
 /// What a saved model is, as `segql_models()` lists it.
@@ -211,15 +221,26 @@ pub enum ModelKind {
     Kmeans,
     /// Components from `pca`.
     Pca,
+    /// Segments cut from the merge tree of `hclust_fit`.
+    Hclust,
+    /// Density-based segments and noise from `dbscan`.
+    Dbscan,
 }
 
 impl ModelKind {
-    /// The listing's word: `kmeans` or `pca`.
+    /// The listing's word: `kmeans`, `pca`, `hclust` or `dbscan`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Kmeans => "kmeans",
             Self::Pca => "pca",
+            Self::Hclust => "hclust",
+            Self::Dbscan => "dbscan",
         }
+    }
+
+    /// Whether models of this kind have segments to score rows into and to profile.
+    pub fn has_segments(self) -> bool {
+        self != Self::Pca
     }
 
     fn is_kmeans(&self) -> bool {
@@ -245,14 +266,35 @@ pub struct SearchRecord {
 impl SegmentModel {
     /// What is wrong with the kind's own part: a PCA's components, a K-Means model's segments.
     fn check_kind(&self) -> Option<String> {
-        match (self.kind, &self.pca) {
-            (ModelKind::Pca, Some(pca)) if pca.is_valid(self.features.len()) => None,
-            (ModelKind::Pca, _) => Some("the PCA model's components are missing or invalid".into()),
-            (ModelKind::Kmeans, _) if self.segments.is_empty() => {
+        let d = self.features.len();
+        match self.kind {
+            ModelKind::Pca => match &self.pca {
+                Some(pca) if pca.is_valid(d) => None,
+                _ => Some("the PCA model's components are missing or invalid".into()),
+            },
+            ModelKind::Kmeans if self.segments.is_empty() => {
                 Some("the model has no segments".into())
             }
-            (ModelKind::Kmeans, _) => None,
+            ModelKind::Kmeans => None,
+            ModelKind::Hclust => match &self.hclust {
+                _ if self.segments.is_empty() => Some("the model has no segments".into()),
+                Some(record) => record.check(self.rows),
+                None => Some("the hierarchical model's merge tree is missing".into()),
+            },
+            ModelKind::Dbscan => match &self.dbscan {
+                Some(record) => record.check(d, self.k()),
+                None => Some("the DBSCAN model's core points are missing".into()),
+            },
         }
+    }
+
+    /// `Ok` for a model with segments (K-Means, hierarchical, DBSCAN); else the error
+    /// `function` reports, naming the functions that read a PCA.
+    pub fn expect_segments(&self, function: &str) -> Result<(), String> {
+        if self.kind.has_segments() {
+            return Ok(());
+        }
+        self.expect_kind(ModelKind::Kmeans, function)
     }
 
     /// `Ok` for a model of `kind`; else the error `function` reports, with the function that
@@ -266,9 +308,18 @@ impl SegmentModel {
                 "model '{}' is a PCA model, which has no segments for {function}; project rows with pca_project('{}', input) or read it with model_components('{}')",
                 self.name, self.name, self.name
             ),
-            ModelKind::Kmeans => format!(
-                "model '{}' is a K-Means model, not a PCA; {function} needs a model saved by pca(..., model => 'name')",
-                self.name
+            ModelKind::Kmeans | ModelKind::Hclust | ModelKind::Dbscan if kind == ModelKind::Pca => {
+                format!(
+                    "model '{}' is a {} model, not a PCA; {function} needs a model saved by pca(..., model => 'name')",
+                    self.name,
+                    self.kind.name()
+                )
+            }
+            _ => format!(
+                "model '{}' is a {} model; {function} takes {} models only",
+                self.name,
+                self.kind.name(),
+                kind.name()
             ),
         })
     }

@@ -38,8 +38,24 @@ pub fn prepare_columns(model: &SegmentModel, raw: &[&[f64]]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Every row's nearest centroid.
+/// Every row's segment: its nearest centroid, or for a DBSCAN model the segment of its
+/// nearest core point within `eps` (−1, noise, beyond it; the distance is then NaN when the
+/// model has no core point at all).
 pub fn place(model: &SegmentModel, prepared: &[Vec<f64>]) -> Placed {
+    if let Some(record) = &model.dbscan {
+        let n = prepared.first().map_or(0, Vec::len);
+        let mut placed = Placed::default();
+        let mut row = vec![0.0; prepared.len()];
+        for i in 0..n {
+            for (slot, column) in row.iter_mut().zip(prepared) {
+                *slot = column[i];
+            }
+            let (segment, distance) = record.place(&row);
+            placed.segment.push(segment);
+            placed.distance.push(distance.unwrap_or(f64::NAN));
+        }
+        return placed;
+    }
     let centroids = centroids(model);
     let n = prepared.first().map_or(0, Vec::len);
     let mut placed = Placed {
@@ -59,11 +75,19 @@ pub fn place(model: &SegmentModel, prepared: &[Vec<f64>]) -> Placed {
     placed
 }
 
-/// Every row's second-nearest centroid and the measures from the two distances.
+/// Every row's second-nearest centroid and the measures from the two distances (none for a
+/// DBSCAN model, whose segments have no centroid a row is placed by).
 pub fn runner_up(model: &SegmentModel, prepared: &[Vec<f64>]) -> RunnerUp {
     let centroids = centroids(model);
     let n = prepared.first().map_or(0, Vec::len);
     let mut out = RunnerUp::default();
+    if model.dbscan.is_some() {
+        out.segment = vec![None; n];
+        out.distance = vec![None; n];
+        out.margin = vec![None; n];
+        out.simple_silhouette = vec![None; n];
+        return out;
+    }
     let mut row = vec![0.0; prepared.len()];
     for i in 0..n {
         for (slot, column) in row.iter_mut().zip(prepared) {

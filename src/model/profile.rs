@@ -43,7 +43,7 @@ pub(crate) fn number_by_size(centroids: ArrayView2<'_, f64>, labels: &[usize]) -
 }
 
 /// The profile of the segments with these (numbered) `centroids` over the fitted rows `x`,
-/// whose original values are `columns`.
+/// whose original values are `columns`: every row in its nearest segment.
 pub(crate) fn profile(
     names: &[String],
     features: &[FeatureModel],
@@ -51,7 +51,89 @@ pub(crate) fn profile(
     x: &Array2<f64>,
     centroids: &[f64],
 ) -> Profile {
-    let members = Members::assign(x, centroids, columns);
+    let labels: Vec<u32> = x
+        .rows()
+        .into_iter()
+        .map(|row| nearest(row.as_slice().unwrap_or(&[]), centroids).0 as u32)
+        .collect();
+    let d = x.ncols().max(1);
+    let members = Members::tally(x, columns, centroids, centroids.len() / d, |i| {
+        Some(labels[i] as usize)
+    });
+    Profile {
+        segments: describe(names, features, columns, x, centroids, &members),
+        labels,
+    }
+}
+
+/// The profile of segments given row by row: `labels[i]` is row i's segment (0..k, numbered
+/// as the segments are to be) or negative for a row in none (DBSCAN's noise). Each centroid is
+/// the mean of its members in the fitted space.
+pub(crate) fn profile_labelled(
+    names: &[String],
+    features: &[FeatureModel],
+    columns: &[Vec<f64>],
+    x: &Array2<f64>,
+    labels: &[i32],
+    k: usize,
+) -> Vec<SegmentInfo> {
+    let (n, d) = x.dim();
+    let mut centroids = vec![0.0; k * d];
+    let mut counts = vec![0usize; k];
+    for i in 0..n {
+        if let Ok(c) = usize::try_from(labels[i]) {
+            counts[c] += 1;
+            for j in 0..d {
+                centroids[c * d + j] += x[[i, j]];
+            }
+        }
+    }
+    for (c, &count) in counts.iter().enumerate() {
+        for v in &mut centroids[c * d..(c + 1) * d] {
+            *v /= count.max(1) as f64;
+        }
+    }
+    let members = Members::tally(x, columns, &centroids, k, |i| {
+        usize::try_from(labels[i]).ok()
+    });
+    describe(names, features, columns, x, &centroids, &members)
+}
+
+/// Labels renumbered 0.. by descending count, ties by the first row that has them;
+/// negative labels (noise) stay as they are.
+pub(crate) fn number_labels_by_size(labels: &[i32]) -> (Vec<i32>, usize) {
+    let k = labels.iter().map(|&l| l + 1).max().unwrap_or(0).max(0) as usize;
+    let mut count = vec![0usize; k];
+    let mut first = vec![usize::MAX; k];
+    for (i, &l) in labels.iter().enumerate() {
+        if let Ok(c) = usize::try_from(l) {
+            count[c] += 1;
+            first[c] = first[c].min(i);
+        }
+    }
+    let mut order: Vec<usize> = (0..k).filter(|&c| count[c] > 0).collect();
+    order.sort_by(|&a, &b| count[b].cmp(&count[a]).then(first[a].cmp(&first[b])));
+    let mut number = vec![-1i32; k];
+    for (new, &old) in order.iter().enumerate() {
+        number[old] = new as i32;
+    }
+    let renumbered = labels
+        .iter()
+        .map(|&l| usize::try_from(l).map_or(l, |c| number[c]))
+        .collect();
+    (renumbered, order.len())
+}
+
+/// Each segment's row of the model: size, share of all rows, centroid and member means in
+/// original units, sse and label.
+fn describe(
+    names: &[String],
+    features: &[FeatureModel],
+    columns: &[Vec<f64>],
+    x: &Array2<f64>,
+    centroids: &[f64],
+    members: &Members,
+) -> Vec<SegmentInfo> {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let population = population(x);
     let rfm_labels = RfmLabeler::new(&names, columns);
@@ -90,15 +172,11 @@ pub(crate) fn profile(
         })
         .collect();
     disambiguate(&mut segments, &names, &population);
-    Profile {
-        segments,
-        labels: members.labels,
-    }
+    segments
 }
 
-/// Every row assigned to its nearest centroid, with the per-segment tallies.
+/// The per-segment tallies of rows placed in segments.
 struct Members {
-    labels: Vec<u32>,
     size: Vec<u64>,
     sse: Vec<f64>,
     /// Sums of the original values, `d` per segment.
@@ -108,22 +186,28 @@ struct Members {
 }
 
 impl Members {
-    fn assign(x: &Array2<f64>, centroids: &[f64], columns: &[Vec<f64>]) -> Self {
-        let (n, d) = x.dim();
-        let k = centroids.len() / d.max(1);
+    /// Tally every row `segment_of` places (rows it places nowhere are left out), squared
+    /// distances to the segment's centroid summed in feature order.
+    fn tally(
+        x: &Array2<f64>,
+        columns: &[Vec<f64>],
+        centroids: &[f64],
+        k: usize,
+        segment_of: impl Fn(usize) -> Option<usize>,
+    ) -> Self {
+        let d = x.ncols();
         let mut members = Members {
-            labels: Vec::with_capacity(n),
             size: vec![0; k],
             sse: vec![0.0; k],
             sums: vec![0.0; k * d],
             rows: vec![Vec::new(); k],
         };
         for (i, row) in x.rows().into_iter().enumerate() {
-            let (c, dist) = nearest(row.as_slice().unwrap_or(&[]), centroids);
-            members.labels.push(c as u32);
+            let Some(c) = segment_of(i) else { continue };
+            let row = row.as_slice().unwrap_or(&[]);
             members.size[c] += 1;
             members.rows[c].push(i);
-            members.sse[c] += dist;
+            members.sse[c] += crate::kmeans::squared_distance(row, &centroids[c * d..(c + 1) * d]);
             for (sum, column) in members.sums[c * d..(c + 1) * d].iter_mut().zip(columns) {
                 *sum += column[i];
             }

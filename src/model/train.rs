@@ -323,6 +323,8 @@ pub(super) fn empty_model(
         search: None,
         kind: super::ModelKind::Kmeans,
         pca: None,
+        hclust: None,
+        dbscan: None,
     }
 }
 

@@ -38,6 +38,9 @@ pub enum ParamKind {
     Timestamp,
     /// A whole number or the word `'auto'` (kept as the text `auto`).
     IntegerOrAuto,
+    /// A relation, or a saved model's name as a quoted string (kept as text): a quoted string
+    /// that is a valid model name and does not end like a data file (`.csv`, `.parquet`, ...).
+    RelationOrModel,
 }
 
 impl ParamKind {
@@ -51,6 +54,7 @@ impl ParamKind {
             ParamKind::Boolean => "a boolean",
             ParamKind::Timestamp => "a date or timestamp",
             ParamKind::IntegerOrAuto => "an integer or 'auto'",
+            ParamKind::RelationOrModel => "a relation or a model name",
         }
     }
 }
@@ -217,6 +221,12 @@ impl Args {
                 ParamKind::Relation => {
                     ArgValue::Relation(plan_relation_arg(f, param.name, expr, ctx, resolver)?)
                 }
+                ParamKind::RelationOrModel => match model_reference(&expr) {
+                    Some(name) => ArgValue::Scalar(ScalarValue::Utf8(Some(name))),
+                    None => {
+                        ArgValue::Relation(plan_relation_arg(f, param.name, expr, ctx, resolver)?)
+                    }
+                },
                 kind => ArgValue::Scalar(constant_arg(f, param, kind, expr, ctx)?),
             };
             values.insert(param.name, value);
@@ -373,6 +383,24 @@ fn lookup_named(spec: &'static FunctionSpec, name: &str) -> Result<&'static Para
 
 /// Plan `expr` as a constant and check it against `kind`, normalising the value:
 /// integers to Int64, numbers to Float64, text to Utf8, timestamps to microseconds (UTC).
+/// The model a `RelationOrModel` argument names: a quoted string that is a valid model name
+/// and does not end like a data file.
+fn model_reference(expr: &ast::Expr) -> Option<String> {
+    const DATA_FILES: [&str; 9] = [
+        ".csv", ".tsv", ".parquet", ".json", ".ndjson", ".avro", ".arrow", ".gz", ".zst",
+    ];
+    let ast::Expr::Value(v) = expr else {
+        return None;
+    };
+    let (ast::Value::SingleQuotedString(text) | ast::Value::DoubleQuotedString(text)) = &v.value
+    else {
+        return None;
+    };
+    let lower = text.to_ascii_lowercase();
+    let file = DATA_FILES.iter().any(|ext| lower.ends_with(ext));
+    (!file && crate::model::store::check_name(text).is_ok()).then(|| text.clone())
+}
+
 fn constant_arg(
     function: &'static str,
     param: &Param,

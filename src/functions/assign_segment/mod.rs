@@ -23,7 +23,6 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col,
 use crate::error::arg_err;
 use crate::functions::common::feature_columns::find_feature;
 use crate::functions::common::store_function;
-use crate::model::ModelKind;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 use udf::{explain_udf, snapshot_udf};
 
@@ -118,9 +117,7 @@ impl SegqlTableFunction for AssignSegmentFunction {
             .store
             .load(&name)
             .map_err(|e| arg_err(NAME, e.to_string()))?;
-        model
-            .expect_kind(ModelKind::Kmeans, NAME)
-            .map_err(|e| arg_err(NAME, e))?;
+        model.expect_segments(NAME).map_err(|e| arg_err(NAME, e))?;
         let schema = Arc::clone(input.schema());
         let features: Vec<Expr> = model
             .features
@@ -159,11 +156,9 @@ impl SegqlTableFunction for AssignSegmentFunction {
         let explanation = explain_udf(Arc::clone(&model)).call(features.clone());
         let score = snapshot_udf(Arc::clone(&model)).call(features);
         let segment = get_field(col(ASSIGNMENT), "segment");
-        let mut label = when(
-            segment.clone().eq(lit(0)),
-            lit(model.segments[0].label.clone()),
-        );
-        for (i, s) in model.segments.iter().enumerate().skip(1) {
+        // DBSCAN's noise is segment -1, labelled 'noise'
+        let mut label = when(segment.clone().eq(lit(-1)), lit("noise"));
+        for (i, s) in model.segments.iter().enumerate() {
             label = label.when(segment.clone().eq(lit(i as i32)), lit(s.label.clone()));
         }
         let label = label.end()?;

@@ -36,10 +36,15 @@ pub fn score(
 ) -> Result<(Int32Array, Float64Array)> {
     let (prepared, nulls) = prepared_rows(model, features, rows)?;
     let placed = place(model, &prepared);
-    Ok((
-        Int32Array::new(placed.segment.into(), nulls.clone()),
-        Float64Array::new(placed.distance.into(), nulls),
-    ))
+    // a DBSCAN model without core points has no distance to give
+    let valid = |i: usize| nulls.as_ref().is_none_or(|n| n.is_valid(i));
+    let distance: Float64Array = placed
+        .distance
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (valid(i) && !d.is_nan()).then_some(*d))
+        .collect();
+    Ok((Int32Array::new(placed.segment.into(), nulls), distance))
 }
 
 /// Each row's second-nearest segment and how firmly it sits in its own: `second_segment`,
@@ -181,9 +186,7 @@ impl AssignSegment {
             .store
             .load(name)
             .map_err(|e| arg_err(NAME, e.to_string()))?;
-        model
-            .expect_kind(crate::model::ModelKind::Kmeans, NAME)
-            .map_err(|e| arg_err(NAME, e))?;
+        model.expect_segments(NAME).map_err(|e| arg_err(NAME, e))?;
         Ok(model)
     }
 }

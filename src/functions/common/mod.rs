@@ -107,6 +107,8 @@ pub(crate) use function_doc;
 pub(crate) mod by_address;
 pub mod feature_columns;
 pub(crate) mod fit_options;
+pub(crate) mod labelled_fit;
+pub(crate) mod labelled_tables;
 pub(crate) mod model_table;
 pub(crate) mod over_input;
 pub(crate) mod result_columns;

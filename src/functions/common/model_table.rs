@@ -51,6 +51,19 @@ pub(crate) fn named_model_of(
     Ok(model)
 }
 
+/// [`named_model`], which must have segments (K-Means, hierarchical or DBSCAN; not a PCA).
+pub(crate) fn named_segment_model(
+    function: &'static str,
+    store: &dyn ModelStore,
+    name: Option<String>,
+) -> Result<Arc<SegmentModel>> {
+    let model = named_model(function, store, name)?;
+    model
+        .expect_segments(function)
+        .map_err(|e| arg_err(function, e))?;
+    Ok(model)
+}
+
 /// `batch` as a table scanned under `name`.
 pub(crate) fn batch_plan(name: &str, batch: RecordBatch) -> Result<LogicalPlan> {
     let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;

@@ -10,7 +10,7 @@ use datafusion::prelude::SessionContext;
 use super::input::InputTable;
 use super::sql::{ident, literal, query};
 use crate::error::SegqlError;
-use crate::model::{ModelKind, ModelStore, SegmentModel};
+use crate::model::{ModelStore, SegmentModel};
 use crate::report::{ModelSource, ReportRequest};
 
 /// The model in the store, removed again when this goes away if the report made it only for
@@ -108,7 +108,7 @@ pub async fn report_model(
     };
     report_model
         .model
-        .expect_kind(ModelKind::Kmeans, "report")
+        .expect_segments("report")
         .map_err(|message| SegqlError::argument("report", message))?;
     Ok(report_model)
 }
