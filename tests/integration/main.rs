@@ -5,6 +5,8 @@
 //! their own client tools) and `tests/demo_then_scripts.rs` (it changes the working directory).
 
 mod cli;
+mod dbscan_reference;
+mod hclust_reference;
 mod hints;
 mod kmeans_library;
 mod kmeans_reference;
