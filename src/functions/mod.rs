@@ -31,6 +31,7 @@
 //! | `hclust_tree` | table | `hclust_tree.rs` (runs on `common/labelled_fit.rs`) | `tests/slt/hclust_tree.slt` | README "hclust_tree(input ...)" |
 //! | `dbscan` | table | `dbscan.rs` (the algorithm in `crate::dbscan`; runs on `common/labelled_fit.rs`) | `tests/slt/dbscan.slt` | README "dbscan(input, eps, min_samples ...)" |
 //! | `dbscan_eps` | table | `dbscan_eps.rs` (runs on `common/labelled_fit.rs`) | `tests/slt/dbscan_eps.slt` | README "dbscan_eps(input, min_samples ...)" |
+//! | `cohorts` | table | `cohorts.rs` (the purchase rows of `rfm/mod.rs`) | `tests/slt/cohorts.slt` | README "cohorts(transactions ...)" |
 //! | `model_components` | table | `model_components.rs` | `tests/slt/model_components.slt` | README "model_components(model)" |
 //! | `model_features` | table | `model_features.rs` | `tests/slt/model_features.slt` | README "model_features(model)" |
 //! | `model_search` | table | `model_search.rs` | `tests/slt/model_search.slt` | README "model_search(model)" |
@@ -53,6 +54,7 @@
 //!    `SEGQL_BLESS=1 cargo test --test integration readme`.
 
 pub mod assign_segment;
+pub mod cohorts;
 pub mod common;
 pub mod dbscan;
 pub mod dbscan_eps;
@@ -116,6 +118,7 @@ pub fn table_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<dyn SegqlTableFun
         Arc::new(hclust_tree::HclustTreeFunction::new(Arc::clone(store))),
         Arc::new(dbscan::DbscanFunction::new(Arc::clone(store))),
         Arc::new(dbscan_eps::DbscanEpsFunction::new(Arc::clone(store))),
+        Arc::new(cohorts::CohortsFunction),
         Arc::new(demo_transactions::DemoTransactionsFunction),
         Arc::new(demo_customers::DemoCustomersFunction),
     ]
@@ -145,6 +148,7 @@ pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
         &hclust_tree::SPEC,
         &dbscan::SPEC,
         &dbscan_eps::SPEC,
+        &cohorts::SPEC,
         &demo_transactions::SPEC,
         &demo_customers::SPEC,
     ]

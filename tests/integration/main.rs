@@ -5,6 +5,7 @@
 //! their own client tools) and `tests/demo_then_scripts.rs` (it changes the working directory).
 
 mod cli;
+mod cohorts_reference;
 mod dbscan_reference;
 mod hclust_reference;
 mod hints;

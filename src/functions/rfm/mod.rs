@@ -47,9 +47,9 @@ use crate::rfm::columns::{DetectError, Role, detect, find_column};
 const NAME: &str = "rfm";
 
 // Internal column names between plan stages; never visible in the output.
-const TS: &str = "__rfm_ts";
-const AMOUNT: &str = "__rfm_amount";
-const ORDER: &str = "__rfm_order";
+pub(crate) const TS: &str = "__rfm_ts";
+pub(crate) const AMOUNT: &str = "__rfm_amount";
+pub(crate) const ORDER: &str = "__rfm_order";
 const SUM: &str = "__rfm_sum";
 const DAYS: &str = "__rfm_days";
 
@@ -187,7 +187,7 @@ impl SegqlTableFunction for RfmFunction {
 }
 
 #[derive(Debug)]
-struct Options {
+pub(crate) struct Options {
     as_of_us: Option<i64>,
     bins: i64,
     exclude_returns: bool,
@@ -196,6 +196,18 @@ struct Options {
 }
 
 impl Options {
+    /// Only what picks the purchase rows (`as_of`, `returns`), for functions that read
+    /// transactions as rfm() does (`cohorts`).
+    pub(crate) fn purchase_rows(args: &Args) -> Result<Self> {
+        Ok(Self {
+            as_of_us: args.timestamp_micros("as_of"),
+            bins: 5,
+            exclude_returns: args.choice("returns", &["include", "exclude"], "include")?
+                == "exclude",
+            ties_share: true,
+        })
+    }
+
     fn from_args(args: &Args) -> Result<Self> {
         Ok(Self {
             as_of_us: args.timestamp_micros("as_of"),
@@ -209,29 +221,32 @@ impl Options {
 
 /// The expressions playing each role, over the input's schema.
 #[derive(Debug)]
-struct Roles {
+pub(crate) struct Roles {
     key: Expr,
-    key_name: String,
+    pub(crate) key_name: String,
     time: Expr,
     time_label: String,
     amount: Expr,
     amount_label: String,
-    order: Option<Expr>,
+    pub(crate) order: Option<Expr>,
 }
 
 impl Roles {
-    fn resolve(
+    /// The expressions of each role, found by name or given as options (`customer`, `time`,
+    /// `amount`, `order_id`); errors are in `args`' function's name.
+    pub(crate) fn resolve(
         args: &Args,
         schema: &DFSchema,
         ctx: &mut dyn RelationPlannerContext,
     ) -> Result<Self> {
-        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let f = args.function();
+        let columns: Vec<String> = schema.fields().iter().map(|c| c.name().clone()).collect();
 
         let (key, key_name) = match role_option(args, "customer", schema, &columns, ctx)? {
             Some((expr, Some(name))) => (expr, name),
             Some((expr, None)) => (expr, "customer".to_string()),
             None => {
-                let name = required_column(Role::Customer, &columns)?;
+                let name = required_column(f, Role::Customer, &columns)?;
                 (column(schema, name), name.to_string())
             }
         };
@@ -241,7 +256,7 @@ impl Roles {
             Some((expr, Some(name))) => (expr, quote_ident(&name)),
             Some((expr, None)) => (expr, args.text("time").unwrap_or_default()),
             None => {
-                let name = required_column(Role::Time, &columns)?;
+                let name = required_column(f, Role::Time, &columns)?;
                 (column(schema, name), quote_ident(name))
             }
         };
@@ -256,7 +271,7 @@ impl Roles {
                 String::new()
             };
             return Err(arg_err(
-                NAME,
+                f,
                 format!(
                     "time {time_label} is {time_type}; expected a date, a timestamp or \
                      ISO-8601 text{fix}"
@@ -267,12 +282,12 @@ impl Roles {
         let (amount, amount_label) = match role_option(args, "amount", schema, &columns, ctx)? {
             Some((expr, Some(name))) => (expr, quote_ident(&name)),
             Some((expr, None)) => (expr, args.text("amount").unwrap_or_default()),
-            None => default_amount(schema, &columns)?,
+            None => default_amount(f, schema, &columns)?,
         };
         let amount_type = amount.get_type(schema)?;
         if !(amount_type.is_numeric() || amount_type == DataType::Null) {
             return Err(arg_err(
-                NAME,
+                f,
                 format!(
                     "amount {amount_label} is {amount_type}; expected a number; \
                      convert it, e.g. amount => 'CAST({} AS DOUBLE)'",
@@ -284,7 +299,7 @@ impl Roles {
         let order = match role_option(args, "order_id", schema, &columns, ctx)? {
             Some((expr, _)) => Some(expr),
             None => detect(Role::OrderId, &columns)
-                .map_err(|e| ambiguous(Role::OrderId, e))?
+                .map_err(|e| ambiguous(f, Role::OrderId, e))?
                 .map(|name| column(schema, name)),
         };
 
@@ -314,16 +329,16 @@ fn role_option(
     if let Some(name) = find_column(text.trim(), columns) {
         return Ok(Some((column(schema, name), Some(name.to_string()))));
     }
-    let expr = plan_option_expr(NAME, option, &text, schema, ctx)?;
+    let expr = plan_option_expr(args.function(), option, &text, schema, ctx)?;
     Ok(Some((expr, None)))
 }
 
-fn required_column(role: Role, columns: &[String]) -> Result<&str> {
+fn required_column<'a>(f: &'static str, role: Role, columns: &'a [String]) -> Result<&'a str> {
     detect(role, columns)
-        .map_err(|e| ambiguous(role, e))?
+        .map_err(|e| ambiguous(f, role, e))?
         .ok_or_else(|| {
             arg_err(
-                NAME,
+                f,
                 format!(
                     "no {} column found among ({}); name it with {} => '<column>'",
                     role.option(),
@@ -334,10 +349,10 @@ fn required_column(role: Role, columns: &[String]) -> Result<&str> {
         })
 }
 
-fn ambiguous(role: Role, err: DetectError) -> datafusion::error::DataFusionError {
+fn ambiguous(f: &'static str, role: Role, err: DetectError) -> datafusion::error::DataFusionError {
     let DetectError::Ambiguous(names) = err;
     arg_err(
-        NAME,
+        f,
         format!(
             "columns {} all look like the {}; choose one, e.g. {} => '{}'",
             names.join(", "),
@@ -349,19 +364,23 @@ fn ambiguous(role: Role, err: DetectError) -> datafusion::error::DataFusionError
 }
 
 /// The amount column, or quantity × unit price.
-fn default_amount(schema: &DFSchema, columns: &[String]) -> Result<(Expr, String)> {
-    if let Some(name) = detect(Role::Amount, columns).map_err(|e| ambiguous(Role::Amount, e))? {
+fn default_amount(
+    f: &'static str,
+    schema: &DFSchema,
+    columns: &[String],
+) -> Result<(Expr, String)> {
+    if let Some(name) = detect(Role::Amount, columns).map_err(|e| ambiguous(f, Role::Amount, e))? {
         return Ok((column(schema, name), name.to_string()));
     }
-    let quantity = detect(Role::Quantity, columns).map_err(|e| ambiguous(Role::Quantity, e))?;
-    let price = detect(Role::UnitPrice, columns).map_err(|e| ambiguous(Role::UnitPrice, e))?;
+    let quantity = detect(Role::Quantity, columns).map_err(|e| ambiguous(f, Role::Quantity, e))?;
+    let price = detect(Role::UnitPrice, columns).map_err(|e| ambiguous(f, Role::UnitPrice, e))?;
     match (quantity, price) {
         (Some(q), Some(p)) => Ok((
             cast(column(schema, q), DataType::Float64) * cast(column(schema, p), DataType::Float64),
             format!("{} * {}", quote_ident(q), quote_ident(p)),
         )),
         _ => Err(arg_err(
-            NAME,
+            f,
             format!(
                 "no amount column (amount, total, revenue, ...) nor quantity and unit price \
                  found among ({}); give one with amount => '<column or expression>'",
@@ -394,7 +413,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
 
 /// Step 1, the purchase rows: the four roles under fixed names, rows without a customer or a time
 /// left out, and those after `as_of` (and returns, if asked).
-fn purchase_rows(
+pub(crate) fn purchase_rows(
     input: LogicalPlan,
     roles: Roles,
     options: &Options,
