@@ -156,10 +156,10 @@ pub(crate) fn curve_batch(schema: &SchemaRef, curve: &[f64]) -> Result<RecordBat
             .map(|i| i * (n - 1) / (CURVE_POINTS - 1))
             .collect()
     };
-    if let Some(k) = knee {
-        if let Err(at) = ranks.binary_search(&k) {
-            ranks.insert(at, k);
-        }
+    if let Some(k) = knee
+        && let Err(at) = ranks.binary_search(&k)
+    {
+        ranks.insert(at, k);
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(
