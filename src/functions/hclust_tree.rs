@@ -122,7 +122,7 @@ fn saved_tree(function: &HclustTreeFunction, args: &Args, name: String) -> Resul
             NAME,
             format!(
                 "model '{name}' is a {} model, which has no merge tree; save one with hclust_fit(input, k, model => '{name}')",
-                model.kind.name()
+                model.kind.title()
             ),
         ));
     };

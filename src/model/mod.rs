@@ -238,6 +238,16 @@ impl ModelKind {
         }
     }
 
+    /// The kind in prose: `K-Means`, `PCA`, `hierarchical`, `DBSCAN`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Kmeans => "K-Means",
+            Self::Pca => "PCA",
+            Self::Hclust => "hierarchical",
+            Self::Dbscan => "DBSCAN",
+        }
+    }
+
     /// Whether models of this kind have segments to score rows into and to profile.
     pub fn has_segments(self) -> bool {
         self != Self::Pca
@@ -312,14 +322,14 @@ impl SegmentModel {
                 format!(
                     "model '{}' is a {} model, not a PCA; {function} needs a model saved by pca(..., model => 'name')",
                     self.name,
-                    self.kind.name()
+                    self.kind.title()
                 )
             }
             _ => format!(
                 "model '{}' is a {} model; {function} takes {} models only",
                 self.name,
-                self.kind.name(),
-                kind.name()
+                self.kind.title(),
+                kind.title()
             ),
         })
     }
