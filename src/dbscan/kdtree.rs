@@ -161,47 +161,9 @@ impl KdTree {
     /// The nearest point to `q` and its squared distance; equally near points go to the
     /// lowest position. `None` for an empty tree.
     pub fn nearest(&self, q: &[f64]) -> Option<(usize, f64)> {
-        let mut best: Option<(usize, f64)> = None;
-        if self.nodes.is_empty() {
-            return None;
-        }
-        let mut stack = vec![(0usize, 0.0f64)];
-        while let Some((at, bound)) = stack.pop() {
-            if best.is_some_and(|(_, b)| bound > b) {
-                continue;
-            }
-            let node = &self.nodes[at];
-            match node.children {
-                Some((left, right)) => {
-                    let (l, r) = (
-                        self.box_distance(&self.nodes[left], q),
-                        self.box_distance(&self.nodes[right], q),
-                    );
-                    // the nearer child is searched first (pushed last)
-                    if l <= r {
-                        stack.push((right, r));
-                        stack.push((left, l));
-                    } else {
-                        stack.push((left, l));
-                        stack.push((right, r));
-                    }
-                }
-                None => {
-                    for slot in node.start..node.end {
-                        let dist = squared(self.point(slot), q);
-                        let i = self.index[slot] as usize;
-                        let better = match best {
-                            None => true,
-                            Some((bi, bd)) => dist < bd || (dist == bd && i < bi),
-                        };
-                        if better {
-                            best = Some((i, dist));
-                        }
-                    }
-                }
-            }
-        }
-        best
+        let mut nearest = Nearest(None);
+        self.nearest_first(q, &mut nearest);
+        nearest.0
     }
 
     /// The squared distance from `q` to its `k`-th nearest point (`q` itself counts when it is
@@ -210,42 +172,94 @@ impl KdTree {
         if k == 0 || k > self.len() {
             return f64::INFINITY;
         }
-        // the k smallest so far, largest first
-        let mut heap = std::collections::BinaryHeap::<Ordered>::with_capacity(k + 1);
+        let mut smallest = Smallest {
+            k,
+            heap: std::collections::BinaryHeap::with_capacity(k + 1),
+        };
+        self.nearest_first(q, &mut smallest);
+        smallest.heap.peek().map_or(f64::INFINITY, |top| top.0)
+    }
+
+    /// Offer the points to `found` nearer children first, skipping every node farther from
+    /// `q` than what `found` still takes.
+    fn nearest_first(&self, q: &[f64], found: &mut impl Found) {
+        if self.nodes.is_empty() {
+            return;
+        }
         let mut stack = vec![(0usize, 0.0f64)];
         while let Some((at, bound)) = stack.pop() {
-            if heap.len() == k && heap.peek().is_some_and(|top| bound > top.0) {
+            if bound > found.limit() {
                 continue;
             }
             let node = &self.nodes[at];
             match node.children {
                 Some((left, right)) => {
-                    let (l, r) = (
-                        self.box_distance(&self.nodes[left], q),
-                        self.box_distance(&self.nodes[right], q),
-                    );
-                    if l <= r {
-                        stack.push((right, r));
-                        stack.push((left, l));
-                    } else {
-                        stack.push((left, l));
-                        stack.push((right, r));
-                    }
+                    let l = (left, self.box_distance(&self.nodes[left], q));
+                    let r = (right, self.box_distance(&self.nodes[right], q));
+                    // the nearer child is searched first (pushed last)
+                    let (near, far) = if l.1 <= r.1 { (l, r) } else { (r, l) };
+                    stack.push(far);
+                    stack.push(near);
                 }
                 None => {
                     for slot in node.start..node.end {
-                        let dist = squared(self.point(slot), q);
-                        if heap.len() < k {
-                            heap.push(Ordered(dist));
-                        } else if heap.peek().is_some_and(|top| dist < top.0) {
-                            heap.pop();
-                            heap.push(Ordered(dist));
-                        }
+                        found.offer(self.index[slot] as usize, squared(self.point(slot), q));
                     }
                 }
             }
         }
-        heap.peek().map_or(f64::INFINITY, |top| top.0)
+    }
+}
+
+/// What a nearest-first search collects.
+trait Found {
+    /// Points farther than this (squared) are of no use.
+    fn limit(&self) -> f64;
+    /// A point at position `i`, `dist` (squared) away.
+    fn offer(&mut self, i: usize, dist: f64);
+}
+
+/// The nearest point, ties to the lowest position.
+struct Nearest(Option<(usize, f64)>);
+
+impl Found for Nearest {
+    fn limit(&self) -> f64 {
+        self.0.map_or(f64::INFINITY, |(_, d)| d)
+    }
+
+    fn offer(&mut self, i: usize, dist: f64) {
+        let better = match self.0 {
+            None => true,
+            Some((bi, bd)) => dist < bd || (dist == bd && i < bi),
+        };
+        if better {
+            self.0 = Some((i, dist));
+        }
+    }
+}
+
+/// The `k` smallest distances, largest on top.
+struct Smallest {
+    k: usize,
+    heap: std::collections::BinaryHeap<Ordered>,
+}
+
+impl Found for Smallest {
+    fn limit(&self) -> f64 {
+        if self.heap.len() < self.k {
+            f64::INFINITY
+        } else {
+            self.heap.peek().map_or(f64::INFINITY, |top| top.0)
+        }
+    }
+
+    fn offer(&mut self, _i: usize, dist: f64) {
+        if self.heap.len() < self.k {
+            self.heap.push(Ordered(dist));
+        } else if dist < self.limit() {
+            self.heap.pop();
+            self.heap.push(Ordered(dist));
+        }
     }
 }
 

@@ -21,13 +21,12 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 
 use crate::error::arg_err;
 use crate::functions::common::fit_options::{
-    FEATURES, FitInput, INPUT, MODEL, NULLS, SCALE, SHIFT, STANDARDIZE, TRANSFORM, fit_input,
-    model_name, preprocessing_options,
+    FEATURES, INPUT, MODEL, NULLS, SCALE, SHIFT, STANDARDIZE, TRANSFORM, fit_input, model_name,
+    preprocessing_options,
 };
 use crate::functions::common::labelled_fit::{Emit, LabelledPlan, Method, scan};
 use crate::functions::common::labelled_tables::{dbscan_segments_schema, rows_schema};
 use crate::functions::common::store_function;
-use crate::functions::pca::input_indices;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 
 const NAME: &str = "dbscan";
@@ -114,20 +113,15 @@ impl SegqlTableFunction for DbscanFunction {
         let options = preprocessing_options(&args)?;
         let model = model_name(&args)?;
         let view = args.choice("view", &["rows", "segments"], "rows")?;
-        let FitInput { features, plan } = fit_input(&args, input.clone(), &options.transform)?;
-        let (input, indices, schema, emit) = if view == "segments" {
-            let indices = (0..features.len()).collect();
-            (
-                plan,
-                indices,
-                dbscan_segments_schema(&features),
-                Emit::Segments,
-            )
+        let fit = fit_input(&args, input.clone(), &options.transform)?;
+        let features = fit.features.clone();
+        let rows = view == "rows";
+        let (schema, emit) = if rows {
+            (rows_schema(input.schema(), true), Emit::Rows)
         } else {
-            let indices = input_indices(NAME, &features, input.schema())?;
-            let schema = rows_schema(input.schema(), true);
-            (input, indices, schema, Emit::Rows)
+            (dbscan_segments_schema(&features), Emit::Segments)
         };
+        let (input, indices) = fit.operator_input(NAME, rows, input)?;
         let plan = LabelledPlan {
             function: NAME,
             features,

@@ -19,14 +19,13 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 
 use crate::error::arg_err;
 use crate::functions::common::fit_options::{
-    FEATURES, FitInput, INPUT, MODEL, NULLS, SCALE, SHIFT, STANDARDIZE, TRANSFORM, fit_input,
-    model_name, preprocessing_options,
+    FEATURES, INPUT, MODEL, NULLS, SCALE, SHIFT, STANDARDIZE, TRANSFORM, fit_input, model_name,
+    preprocessing_options,
 };
 use crate::functions::common::labelled_fit::{Emit, LabelledPlan, Method, scan};
 use crate::functions::common::labelled_tables::rows_schema;
 use crate::functions::common::store_function;
 use crate::functions::kmeans_fit::{MAX_K, output_schema};
-use crate::functions::pca::input_indices;
 use crate::hclust::Linkage;
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 
@@ -122,15 +121,15 @@ impl SegqlTableFunction for HclustFitFunction {
         let options = preprocessing_options(&args)?;
         let model = model_name(&args)?;
         let view = args.choice("view", &["segments", "rows"], "segments")?;
-        let FitInput { features, plan } = fit_input(&args, input.clone(), &options.transform)?;
-        let (input, indices, schema, emit) = if view == "rows" {
-            let indices = input_indices(NAME, &features, input.schema())?;
-            let schema = rows_schema(input.schema(), false);
-            (input, indices, schema, Emit::Rows)
+        let fit = fit_input(&args, input.clone(), &options.transform)?;
+        let features = fit.features.clone();
+        let rows = view == "rows";
+        let (schema, emit) = if rows {
+            (rows_schema(input.schema(), false), Emit::Rows)
         } else {
-            let indices = (0..features.len()).collect();
-            (plan, indices, output_schema(&features), Emit::Segments)
+            (output_schema(&features), Emit::Segments)
         };
+        let (input, indices) = fit.operator_input(NAME, rows, input)?;
         let plan = LabelledPlan {
             function: NAME,
             features,

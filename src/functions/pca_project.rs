@@ -12,9 +12,10 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::planner::RelationPlannerContext;
 
 use crate::functions::common::fit_options::INPUT;
+use crate::functions::common::fit_options::input_indices;
 use crate::functions::common::model_table::{MODEL_NAME, named_model_of};
 use crate::functions::common::store_function;
-use crate::functions::pca::{PcaOutput, PcaPlan, input_indices, rows_schema, scan};
+use crate::functions::pca::{PcaOutput, PcaPlan, rows_schema, scan};
 use crate::model::{ModelKind, TrainOptions};
 use crate::planner::{Args, FunctionSpec, SegqlTableFunction};
 

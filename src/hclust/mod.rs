@@ -19,6 +19,7 @@
 //! [`max_rows`] is the exact path's limit for each.
 
 mod matrix_chain;
+mod nn_chain;
 mod spanning_tree;
 mod ward_chain;
 

@@ -280,6 +280,37 @@ pub(crate) fn fit_input(
     Ok(FitInput { features, plan })
 }
 
+impl FitInput {
+    /// What the fit's operator reads and where the features are in it: the whole `input` for
+    /// a rows view (which passes every column through), else the input cut down to the
+    /// features.
+    pub(crate) fn operator_input(
+        &self,
+        function: &'static str,
+        rows: bool,
+        input: LogicalPlan,
+    ) -> Result<(LogicalPlan, Vec<usize>)> {
+        if rows {
+            let indices = input_indices(function, &self.features, input.schema())?;
+            Ok((input, indices))
+        } else {
+            Ok((self.plan.clone(), (0..self.features.len()).collect()))
+        }
+    }
+}
+
+/// The features' column indices in the full input.
+pub(crate) fn input_indices(
+    function: &'static str,
+    features: &[String],
+    schema: &DFSchema,
+) -> Result<Vec<usize>> {
+    features
+        .iter()
+        .map(|f| find_feature(function, schema, f))
+        .collect()
+}
+
 /// The names in `features => 'a, b'`.
 fn listed_features(function: &'static str, list: &str) -> Result<Vec<String>> {
     let names: Vec<String> = list

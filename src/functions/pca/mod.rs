@@ -25,10 +25,9 @@ use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::error::arg_err;
-use crate::functions::common::feature_columns::find_feature;
 use crate::functions::common::fit_options::{
-    FEATURES, FitInput, INPUT, MODEL, NULLS, SCALE, SHIFT, STANDARDIZE, TRANSFORM, fit_input,
-    model_name, preprocessing_options,
+    FEATURES, INPUT, MODEL, NULLS, SCALE, SHIFT, STANDARDIZE, TRANSFORM, fit_input, model_name,
+    preprocessing_options,
 };
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 use crate::functions::common::store_function;
@@ -139,7 +138,8 @@ impl SegqlTableFunction for PcaFunction {
         let components = args.integer_in("components", 1..=1000, 2)? as usize;
         let model = model_name(&args)?;
         let view = args.choice("view", &["rows", "components"], "rows")?;
-        let FitInput { features, plan } = fit_input(&args, input.clone(), &options.transform)?;
+        let fit = fit_input(&args, input.clone(), &options.transform)?;
+        let features = fit.features.clone();
         if components > features.len() {
             return Err(arg_err(
                 NAME,
@@ -151,19 +151,13 @@ impl SegqlTableFunction for PcaFunction {
                 ),
             ));
         }
-        let (input, indices, schema, output) = if view == "components" {
-            let indices = (0..features.len()).collect();
-            (
-                plan,
-                indices,
-                components_schema(&features),
-                PcaOutput::Components,
-            )
+        let rows = view == "rows";
+        let (schema, output) = if rows {
+            (rows_schema(input.schema(), components), PcaOutput::Rows)
         } else {
-            let indices = input_indices(NAME, &features, input.schema())?;
-            let schema = rows_schema(input.schema(), components);
-            (input, indices, schema, PcaOutput::Rows)
+            (components_schema(&features), PcaOutput::Components)
         };
+        let (input, indices) = fit.operator_input(NAME, rows, input)?;
         let pca = Arc::new(PcaPlan {
             function: NAME,
             features,
@@ -176,18 +170,6 @@ impl SegqlTableFunction for PcaFunction {
         });
         scan(pca, Arc::clone(&self.store), input)
     }
-}
-
-/// The features' column indices in the full input.
-pub(crate) fn input_indices(
-    function: &'static str,
-    features: &[String],
-    schema: &DFSchema,
-) -> Result<Vec<usize>> {
-    features
-        .iter()
-        .map(|f| find_feature(function, schema, f))
-        .collect()
 }
 
 /// The input's columns (one named like a coordinate becomes `input_<name>`), then pc1..pcN.
