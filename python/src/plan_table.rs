@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::{DataFusionError, Result, exec_err};
 use datafusion::datasource::{MemTable, TableProvider, TableType};
@@ -194,7 +194,7 @@ impl TableProvider for DeferredTable {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => Arc::clone(&self.schema),
         };
-        if physical.schema().fields() != expected.fields() {
+        if !same_columns(&physical.schema(), &expected) {
             return exec_err!(
                 "the tables behind this segql query changed between planning and running it; \
                  run ctx.sql(...) again"
@@ -213,4 +213,20 @@ impl TableProvider for DeferredTable {
         };
         Ok(Arc::new(InRuntimeExec::new(single, context)))
     }
+}
+
+/// Whether a plan made at scan time gives the columns planned: the same names and types, and
+/// no NULLs where none were promised (the optimizer may learn that a column cannot be NULL,
+/// e.g. a function of constants folded into a literal, but not the reverse).
+fn same_columns(physical: &Schema, expected: &Schema) -> bool {
+    physical.fields().len() == expected.fields().len()
+        && physical
+            .fields()
+            .iter()
+            .zip(expected.fields())
+            .all(|(p, e)| {
+                p.name() == e.name()
+                    && p.data_type() == e.data_type()
+                    && (e.is_nullable() || !p.is_nullable())
+            })
 }

@@ -21,6 +21,10 @@ pub struct ReportData {
     pub choice: KChoice,
     /// One row per segment.
     pub segments: Vec<SegmentRow>,
+    /// The rows a DBSCAN model calls noise, when it is one.
+    pub noise: Option<NoiseRow>,
+    /// The top of the merge tree, for a hierarchical model.
+    pub dendrogram: Option<Dendrogram>,
     /// The model's feature names, in centroid order.
     pub feature_names: Vec<String>,
     /// The input column whose sum is revenue, when there is one.
@@ -140,6 +144,31 @@ pub struct SegmentRow {
     pub centroid: Vec<f64>,
     /// The members' mean, per feature.
     pub mean: Vec<f64>,
+}
+
+/// The segment number the report gives DBSCAN's noise rows (segment −1 in SQL).
+pub const NOISE: usize = usize::MAX;
+
+/// DBSCAN's noise: the rows in no segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoiseRow {
+    /// Scored rows that are noise.
+    pub size: u64,
+    /// size / scored rows.
+    pub share: f64,
+    /// Their share of the revenue column's sum.
+    pub revenue_share: Option<f64>,
+}
+
+/// The last merges of a hierarchical model's tree (SciPy's ids: leaves 0..n, merge i is n + i).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dendrogram {
+    /// Training rows (leaves) of the whole tree.
+    pub leaves: usize,
+    /// `(step, left, right, height, size)` of the last merges, in step order.
+    pub merges: Vec<(usize, usize, usize, f64, usize)>,
+    /// The model's k: the tree is cut below its last k − 1 merges.
+    pub k: usize,
 }
 
 /// The scatter's points.

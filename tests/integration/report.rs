@@ -455,6 +455,63 @@ async fn the_library_returns_the_page_for_a_saved_or_a_new_model() {
     );
 }
 
+/// A hierarchical model's page shows the top of its tree with the cut at k; a DBSCAN model's
+/// page counts its noise as assign_segment does (segment -1) and draws it grey.
+#[tokio::test(flavor = "multi_thread")]
+async fn hierarchical_and_dbscan_models_show_their_tree_and_noise() {
+    let ctx = SessionContext::new();
+    let store: Arc<dyn ModelStore> = Arc::new(MemoryStore::new());
+    segql::register_with_store(&ctx, Arc::clone(&store)).unwrap();
+    segql::demo::register_demo_table(&ctx, "sales", 20_000).unwrap();
+    sql(
+        &ctx,
+        "SELECT * FROM hclust_fit(rfm(sales), 4, model => 'tree4')",
+    )
+    .await;
+    let html = report_html(&ctx, &store, &ReportRequest::saved("rfm(sales)", "tree4"))
+        .await
+        .unwrap();
+    assert_eq!(page_table(&html, "segments-table").len(), 4);
+    assert!(html.contains(r#"id="chart-dendrogram""#));
+    // the last 29 merges (the demo has more than 30 customers), the cut under the top three
+    assert_eq!(html.matches(r#"class="mark merge""#).count(), 29);
+    assert!(html.contains("cut: k = 4"));
+    assert!(html.contains("ward linkage tree of model &#39;tree4&#39; was cut"));
+
+    sql(
+        &ctx,
+        "SELECT * FROM dbscan(rfm(sales), 0.4, 8, model => 'dense')",
+    )
+    .await;
+    let noise = rows(
+        &sql(
+            &ctx,
+            "SELECT count(*) FROM assign_segment('dense', rfm(sales)) WHERE segment = -1",
+        )
+        .await,
+    )[0][0]
+        .clone();
+    assert_ne!(noise, "0", "the case needs some noise");
+    let html = report_html(&ctx, &store, &ReportRequest::saved("rfm(sales)", "dense"))
+        .await
+        .unwrap();
+    let line = strip_tags(&html[html.find(r#"id="noise-share""#).expect("the noise line")..]);
+    assert!(
+        line.contains(&format!(
+            "{} customers",
+            segql_count(noise.parse().unwrap())
+        )),
+        "{}",
+        &line[..200.min(line.len())]
+    );
+    assert!(html.contains("DBSCAN found k = "));
+    assert!(
+        html.contains("-1 noise"),
+        "the scatter's legend has the noise"
+    );
+    assert!(!html.contains(r#"id="chart-dendrogram""#));
+}
+
 #[test]
 fn bad_input_is_one_line_exit_1_and_no_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,6 +11,7 @@
 pub mod axis;
 pub mod bars;
 pub mod curves;
+pub mod dendrogram;
 pub mod heatmap;
 pub mod histogram;
 pub mod palette;

@@ -16,3 +16,6 @@ pub const NEUTRAL: &str = "#0072B2";
 
 /// The highlight of the chosen k and other call-outs.
 pub const ACCENT: &str = "#D55E00";
+
+/// DBSCAN's noise, which is in no segment.
+pub const NOISE_GREY: &str = "#999999";

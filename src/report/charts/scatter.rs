@@ -1,8 +1,9 @@
 //! Customers as dots on two axes, coloured by segment, with each segment's centre marked.
 
 use super::axis::{Axes, Frame, draw_axes, nice_domain, ticks};
-use super::palette::{OKABE_ITO, colour};
+use super::palette::{NOISE_GREY, OKABE_ITO, colour};
 use super::svg::{Anchor, Style, Svg};
+use crate::report::data::NOISE;
 
 /// What to draw.
 #[derive(Debug, Clone)]
@@ -93,7 +94,11 @@ pub fn scatter(data: &ScatterData) -> String {
         svg.text(
             frame.left + 18.0,
             top + 6.0,
-            &format!("{segment} {label}"),
+            &if *segment == NOISE {
+                format!("-1 {label}")
+            } else {
+                format!("{segment} {label}")
+            },
             Anchor::Start,
             "legend",
             0.0,
@@ -140,6 +145,12 @@ fn bulk(points: impl Iterator<Item = f64>, centres: impl Iterator<Item = f64>) -
 }
 
 fn marker(svg: &mut Svg, x: f64, y: f64, segment: usize, r: f64, class: &str) {
+    if segment == NOISE {
+        // DBSCAN's noise: small and grey, in no segment's colour
+        let style = Style::class(class).fill(NOISE_GREY);
+        svg.circle(x, y, r * 0.7, &style);
+        return;
+    }
     let style = Style::class(class).fill(colour(segment));
     if segment < OKABE_ITO.len() {
         svg.circle(x, y, r, &style);

@@ -144,14 +144,32 @@ async fn given_k(ctx: &SessionContext, table: &InputTable, model: &ReportModel) 
     let silhouette = floats(&batches, 0)?.into_iter().next().flatten();
     let davies_bouldin = floats(&batches, 1)?.into_iter().next().flatten();
     let k = model.model.k();
+    let m = &model.model;
+    let how = match (&m.dbscan, &m.hclust) {
+        (Some(d), _) => format!(
+            "DBSCAN found k = {k} segments in model '{}' with eps = {} and min_samples = {}: \
+             the radius and the density decide k, not a search. Leaving its noise out, on this \
+             input",
+            model.name,
+            number(d.eps),
+            d.min_samples
+        ),
+        (None, Some(h)) => format!(
+            "k = {k} was given when the {} linkage tree of model '{}' was cut (the dendrogram \
+             below shows the merges above the cut), so it records no search. On this input",
+            h.linkage, model.name
+        ),
+        (None, None) => format!(
+            "k = {k} was given when model '{}' was fitted, so it records no search. On this input",
+            model.name
+        ),
+    };
     Ok(KChoice {
         source: ChoiceSource::None,
         rows: Vec::new(),
         chosen_k: k,
         why: format!(
-            "k = {k} was given when model '{}' was fitted, so it records no search. On this \
-             input its silhouette is {} and its Davies–Bouldin index {} (kmeans_evaluate).",
-            model.name,
+            "{how} its silhouette is {} and its Davies–Bouldin index {} (kmeans_evaluate).",
             maybe(silhouette),
             maybe(davies_bouldin)
         ),

@@ -9,6 +9,7 @@ pub mod pictures;
 pub mod rows;
 pub mod segments;
 pub mod sql;
+pub mod tree;
 
 use std::sync::Arc;
 
@@ -33,7 +34,9 @@ pub async fn gather(
     let model = report_model(ctx, store, request, &table).await?;
     let rows = rows::scored_rows(ctx, &table, &model).await?;
     let revenue_column = segments::revenue_column(&table);
-    let segments = segments::segment_rows(ctx, &table, &model, revenue_column.as_deref()).await?;
+    let (segments, noise) =
+        segments::segment_rows(ctx, &table, &model, revenue_column.as_deref()).await?;
+    let dendrogram = tree::dendrogram(ctx, &model).await?;
     let choice = choice::k_choice(ctx, request, &table, &model).await?;
     let overview = input::overview(ctx, &table, &request.input, rows.len() as u64).await?;
     let rf_map = input::rf_map(ctx, &table).await?;
@@ -53,6 +56,8 @@ pub async fn gather(
             .collect(),
         scatter: pictures::scatter(m, &rows, request.seed),
         segments,
+        noise,
+        dendrogram,
         feature_names: m.feature_names().iter().map(|s| s.to_string()).collect(),
         revenue_column,
         settings: settings(&model),
@@ -82,25 +87,45 @@ fn settings(model: &ReportModel) -> Vec<(String, String)> {
         ("transforms".into(), transforms.join("; ")),
         ("scaler".into(), o.scale_name()),
         ("k".into(), m.k().to_string()),
-        (
-            "k chosen by".into(),
-            if m.search.is_some() {
-                "search ('auto')".into()
-            } else {
-                "given".into()
-            },
-        ),
-        ("seed".into(), o.seed.to_string()),
-        ("n_init".into(), o.n_init.to_string()),
-        ("init".into(), o.init.clone()),
-        ("max_iter, tol".into(), format!("{}, {}", o.max_iter, o.tol)),
+        ("method".into(), m.kind.title().to_string()),
+    ];
+    // what decides the segments: K-Means' settings, the linkage, or DBSCAN's radius and density
+    match (&m.hclust, &m.dbscan) {
+        (Some(h), _) => out.extend([
+            ("k chosen by".into(), "given (the tree's cut)".into()),
+            ("linkage".into(), h.linkage.clone()),
+        ]),
+        (_, Some(d)) => out.extend([
+            ("k chosen by".into(), "DBSCAN (eps and min_samples)".into()),
+            (
+                "eps, min_samples".into(),
+                format!("{}, {}", number(d.eps), d.min_samples),
+            ),
+            ("training rows that were noise".into(), count(d.noise)),
+        ]),
+        _ => out.extend([
+            (
+                "k chosen by".into(),
+                if m.search.is_some() {
+                    "search ('auto')".into()
+                } else {
+                    "given".into()
+                },
+            ),
+            ("seed".into(), o.seed.to_string()),
+            ("n_init".into(), o.n_init.to_string()),
+            ("init".into(), o.init.clone()),
+            ("max_iter, tol".into(), format!("{}, {}", o.max_iter, o.tol)),
+        ]),
+    }
+    out.extend([
         ("NULL features".into(), o.nulls.clone()),
         ("training rows".into(), count(m.rows)),
         ("rows skipped in training".into(), count(m.skipped_rows)),
         ("inertia".into(), number(m.inertia)),
         ("fingerprint".into(), m.fingerprint.clone()),
         ("made by".into(), format!("segql {}", m.segql_version)),
-    ];
+    ]);
     if let Some(search) = &m.search {
         let ks: Vec<String> = search.options.ks.iter().map(|k| k.to_string()).collect();
         out.push(("searched ks".into(), ks.join(", ")));

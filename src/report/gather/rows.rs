@@ -7,11 +7,12 @@ use datafusion::prelude::SessionContext;
 use super::input::InputTable;
 use super::model::ReportModel;
 use super::sql::{floats, ident, integers, literal, query};
+use crate::report::data::NOISE;
 
 /// Rows with every feature, column by column.
 #[derive(Debug, Clone)]
 pub struct ScoredRows {
-    /// Each row's segment.
+    /// Each row's segment ([`NOISE`] for a DBSCAN model's noise).
     pub segment: Vec<usize>,
     /// Each feature's values (outer: features in the model's order).
     pub features: Vec<Vec<f64>>,
@@ -62,7 +63,8 @@ pub async fn scored_rows(
     };
     for (i, segment) in segments.iter().enumerate() {
         let Some(segment) = segment else { continue };
-        rows.segment.push((*segment).max(0) as usize);
+        rows.segment
+            .push(usize::try_from(*segment).unwrap_or(NOISE));
         for (column, feature) in rows.features.iter_mut().zip(&values) {
             column.push(feature[i].unwrap_or(f64::NAN));
         }

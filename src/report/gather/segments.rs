@@ -7,7 +7,7 @@ use datafusion::prelude::SessionContext;
 use super::input::InputTable;
 use super::model::ReportModel;
 use super::sql::{floats, ident, integers, literal, query, texts};
-use crate::report::data::SegmentRow;
+use crate::report::data::{NoiseRow, SegmentRow};
 
 /// Columns that hold revenue, in the order they are looked for.
 const REVENUE_COLUMNS: [&str; 5] = ["monetary", "revenue", "amount", "total", "sales"];
@@ -20,13 +20,14 @@ pub fn revenue_column(table: &InputTable) -> Option<String> {
         .map(|c| c.to_string())
 }
 
-/// One row per segment of the model, with this input's members.
+/// One row per segment of the model, with this input's members, and for a DBSCAN model the
+/// rows it calls noise.
 pub async fn segment_rows(
     ctx: &SessionContext,
     table: &InputTable,
     model: &ReportModel,
     revenue: Option<&str>,
-) -> Result<Vec<SegmentRow>> {
+) -> Result<(Vec<SegmentRow>, Option<NoiseRow>)> {
     let features = model.model.feature_names();
     let d = features.len();
     // model_segments: segment, size, share, the centroids, the training means, sse, label
@@ -102,5 +103,25 @@ pub async fn segment_rows(
             }
         })
         .collect();
-    Ok(rows)
+    let noise = model.model.dbscan.as_ref().map(|_| {
+        let at = member_ids.iter().position(|m| *m == Some(-1));
+        let size = at.and_then(|a| sizes[a]).unwrap_or(0).max(0) as u64;
+        NoiseRow {
+            size,
+            share: if scored > 0 {
+                size as f64 / scored as f64
+            } else {
+                0.0
+            },
+            revenue_share: revenue.map(|_| {
+                let noise_revenue = at.and_then(|a| revenues[a]).unwrap_or(0.0);
+                if total_revenue != 0.0 {
+                    noise_revenue / total_revenue
+                } else {
+                    0.0
+                }
+            }),
+        }
+    });
+    Ok((rows, noise))
 }

@@ -9,13 +9,14 @@ use std::fmt::Write;
 
 use super::charts::bars::{Bar, share_bars};
 use super::charts::curves::{Curve, metric_by_k};
+use super::charts::dendrogram::dendrogram;
 use super::charts::heatmap::rf_heatmap;
 use super::charts::histogram::histogram;
 use super::charts::palette::colour;
 use super::charts::profile::{ProfileLine, profile};
 use super::charts::scatter::{ScatterData, scatter};
 use super::charts::svg::escape;
-use super::data::{ChoiceSource, ReportData};
+use super::data::{ChoiceSource, NOISE, ReportData};
 use format::{count, maybe, number, percent};
 use tables::{Cell, grouped_table, table};
 
@@ -291,8 +292,16 @@ fn swatch(segment: usize) -> String {
 fn segments_section(data: &ReportData) -> String {
     let mut out = String::from(
         "<section id=\"segments\"><h2>4. The segments</h2>\
-         <p class=\"lead\">Centres and member means are in the features' original units.</p>",
+         <p class=\"lead\">Centres and member means are in the features' original units.",
     );
+    if data.dendrogram.is_some() {
+        out.push_str(
+            " Customers are counted where assign_segment places them, by the nearest segment \
+             centre (how the model scores new rows); the tree's own cut, which hclust_fit \
+             reports, can put some near a border in the neighbouring segment.",
+        );
+    }
+    out.push_str("</p>");
     let mut header: Vec<(String, bool)> = vec![
         ("segment".into(), false),
         ("label".into(), true),
@@ -330,6 +339,34 @@ fn segments_section(data: &ReportData) -> String {
         .collect();
     let header: Vec<(&str, bool)> = header.iter().map(|(h, t)| (h.as_str(), *t)).collect();
     out.push_str(&grouped_table("segments-table", &groups, &header, &rows));
+    if let Some(noise) = &data.noise {
+        let revenue = match (&data.revenue_column, noise.revenue_share) {
+            (Some(column), Some(share)) => {
+                format!(", {} of {}", percent(share), escape(column))
+            }
+            _ => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<p class=\"noise\" id=\"noise-share\">Noise (segment -1, in no segment): {} \
+             customers, {} of the scored{revenue}. DBSCAN leaves out customers with too few \
+             neighbours within eps; they are often the outliers worth a look.</p>",
+            count(noise.size),
+            percent(noise.share)
+        );
+    }
+    if let Some(tree) = &data.dendrogram {
+        let _ = write!(
+            out,
+            "<figure class=\"wide\">{}<figcaption>the top of the merge tree: its last {} \
+             merges over {} rows, each cluster below them one leaf with its size; the dashed \
+             line cuts it into the model's {} segments</figcaption></figure>",
+            dendrogram("chart-dendrogram", tree),
+            tree.merges.len(),
+            count(tree.leaves as u64),
+            tree.k
+        );
+    }
     out.push_str("<div class=\"grid\">");
     let bars = |value: &dyn Fn(&super::data::SegmentRow) -> f64| -> Vec<Bar> {
         data.segments
@@ -390,11 +427,14 @@ fn pictures_section(data: &ReportData) -> String {
         profile("chart-profile", &data.feature_names, &lines)
     );
     let s = &data.scatter;
-    let legend: Vec<(usize, String)> = data
+    let mut legend: Vec<(usize, String)> = data
         .segments
         .iter()
         .map(|s| (s.segment, s.label.clone()))
         .collect();
+    if data.noise.as_ref().is_some_and(|n| n.size > 0) {
+        legend.push((NOISE, "noise".into()));
+    }
     let _ = write!(
         out,
         "<figure>{}<figcaption>the customers on a map: {} of {} scored customers \
