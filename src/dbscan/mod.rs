@@ -19,6 +19,7 @@
 //! assert_eq!(fit.core, vec![true, true, true, true, false]);
 //! ```
 
+mod grid;
 pub mod kdtree;
 
 pub use kdtree::KdTree;
@@ -56,8 +57,12 @@ pub fn dbscan(points: &[f64], d: usize, eps: f64, min_samples: usize, threads: u
         tree.count_within(row(i), r2, min_samples) >= min_samples
     });
 
-    // 2. clusters: connected core points
-    let roots = connect_cores(&tree, points, d, &core, r2, threads);
+    // 2. clusters: connected core points, through a grid for few features
+    let roots = if d <= grid::MAX_FEATURES {
+        grid::connect(points, d, &core, eps)
+    } else {
+        connect_cores(&tree, points, d, &core, r2, threads)
+    };
 
     // 3. every point's nearest core point: its own cluster for core points, a border point's
     //    cluster within eps, else noise
@@ -271,6 +276,35 @@ mod tests {
         let all = dbscan(&points, 1, 1.0, 1, 2);
         assert_eq!(all.labels, [0, 0, 2, 1, 1]);
         assert!(all.core.iter().all(|&c| c));
+    }
+
+    /// Five features take the k-d tree path (the grid stops at four): the components are
+    /// those of joining every pair of core points within eps.
+    #[test]
+    fn the_tree_joins_what_the_pairs_join() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let (n, d, eps) = (500, 5, 0.6);
+        let points: Vec<f64> = (0..n * d)
+            .map(|_| (rng.random::<f64>() * 3.0).floor() + rng.random::<f64>() * 0.3)
+            .collect();
+        let core: Vec<bool> = (0..n).map(|i| i % 4 != 0).collect();
+        let tree = KdTree::new(&points, d);
+        let roots = connect_cores(&tree, &points, d, &core, eps * eps, 2);
+        let row = |i: usize| &points[i * d..(i + 1) * d];
+        let mut pairs = UnionFind::new(n);
+        for i in 0..n {
+            for j in i + 1..n {
+                if core[i] && core[j] && kdtree::squared(row(i), row(j)) <= eps * eps {
+                    pairs.union(i, j);
+                }
+            }
+        }
+        for i in (0..n).filter(|&i| core[i]) {
+            for j in (0..n).filter(|&j| core[j]) {
+                assert_eq!(roots[i] == roots[j], pairs.find(i) == pairs.find(j));
+            }
+        }
     }
 
     #[test]
