@@ -53,8 +53,12 @@ pub static SPEC: FunctionSpec = FunctionSpec {
         },
     ],
     description: "Judges a saved model on any input with its feature columns: every row is placed \
-                  in its nearest segment (in the model's fitted space; rows with a NULL feature \
-                  are counted and left out). The overall view is one row: rows, k, inertia, \
+                  in its segment as assign_segment places it (in the model's fitted space; rows \
+                  with a NULL feature are counted and left out). Any model with segments: \
+                  K-Means, hierarchical (rows placed by their nearest segment centre) and DBSCAN \
+                  (rows placed by their nearest core row within eps; noise rows, in no segment, \
+                  are left out of every measure and of rows). Distances are to the segment's \
+                  centre (the members' mean for hierarchical and DBSCAN models). The overall view is one row: rows, k, inertia, \
                   mean_squared_distance, silhouette, davies_bouldin, calinski_harabasz, \
                   silhouette_method and skipped_rows. view => 'segments' gives one row per \
                   segment: segment, label, size, share, mean_distance and max_distance (to its \
