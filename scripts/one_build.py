@@ -26,7 +26,7 @@ def features(*selection: str) -> dict[str, set[str]]:
 
 
 def main() -> int:
-    tests = features("-p", "segql", "-e", "normal,build,dev")
+    tests = features("-p", "segql", "--features", "ballista", "-e", "normal,build,dev")
     wheel = features("-p", "segql-python", "-e", "normal,build")
     differ = [
         (name, sorted(tests[name] - wheel[name]), sorted(wheel[name] - tests[name]))

@@ -30,13 +30,16 @@
 //!   scoring kernel of `assign_segment` over Arrow arrays;
 //! - [`demo`]: the demo transaction generator; [`script`]: running a SQL script;
 //!   [`reference`](mod@reference): the function reference; [`error`]: segql's error type;
-//! - the front ends, [`shell`] and [`server`] (features `shell` and `server`), and
-//!   [`report`](mod@report), the HTML report (feature `report`).
+//! - the front ends, [`shell`] and [`server`] (features `shell` and `server`),
+//!   [`report`](mod@report), the HTML report (feature `report`), and [`cluster`], the same
+//!   SQL on an Apache Ballista cluster (feature `ballista`).
 //!
 //! Inside, from the bottom up: `rfm`, `kmeans` and `model` are plain Rust (no Arrow or
 //! DataFusion types); `planner` lets table functions nest and take named options;
 //! `functions` holds a file or folder per SQL function.
 
+#[cfg(feature = "ballista")]
+pub mod cluster;
 pub mod dbscan;
 pub mod demo;
 pub mod error;

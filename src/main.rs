@@ -69,6 +69,10 @@ struct Cli {
     /// Do not print the row count and timing after each result.
     #[arg(short, long)]
     quiet: bool,
+    /// Run queries over data on the Ballista cluster whose scheduler is at this address
+    /// (df://host:port); the model store directory must be one every executor sees.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    cluster: Option<String>,
     #[command(subcommand)]
     action: Option<Action>,
 }
@@ -123,6 +127,61 @@ enum Action {
     /// SQLAlchemy, Superset, Metabase...).
     #[cfg(feature = "server")]
     Serve(Box<ServeArgs>),
+    /// Start a cluster scheduler (Apache Ballista) that runs segql's queries on executors.
+    #[cfg(feature = "ballista")]
+    Scheduler(SchedulerArgs),
+    /// Start a cluster executor (Apache Ballista) that works for a scheduler.
+    #[cfg(feature = "ballista")]
+    Executor(Box<ExecutorArgs>),
+}
+
+/// `segql scheduler` options.
+#[cfg(feature = "ballista")]
+#[derive(Debug, clap::Args)]
+struct SchedulerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind_host: String,
+    /// The name executors and clients reach this scheduler by (default: --bind-host).
+    #[arg(long)]
+    external_host: Option<String>,
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(long, default_value_t = 50050)]
+    port: u16,
+    /// The model store directory, the same one the executors and clients use.
+    #[arg(long, default_value = "segql_models")]
+    models: PathBuf,
+}
+
+/// `segql executor` options.
+#[cfg(feature = "ballista")]
+#[derive(Debug, clap::Args)]
+struct ExecutorArgs {
+    /// The scheduler's address.
+    #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
+    scheduler: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind_host: String,
+    /// The name the scheduler and other executors reach this executor by (default:
+    /// --bind-host).
+    #[arg(long)]
+    external_host: Option<String>,
+    /// Port other executors and clients fetch results from (Arrow Flight).
+    #[arg(long, default_value_t = 50051)]
+    port: u16,
+    /// Port the scheduler sends tasks to (gRPC).
+    #[arg(long, default_value_t = 50052)]
+    grpc_port: u16,
+    /// Tasks to run at once (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    concurrent_tasks: usize,
+    /// Directory for shuffle files (default: a temporary directory).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// The model store directory, the same one the scheduler and clients use.
+    #[arg(long, default_value = "segql_models")]
+    models: PathBuf,
 }
 
 /// `segql report` options.
@@ -279,6 +338,10 @@ struct ServeArgs {
     /// Longest statement text accepted (e.g. 1MiB).
     #[arg(long, default_value = "1MiB", value_parser = segql::server::parse_size)]
     max_query_bytes: usize,
+    /// Run queries over data on the Ballista cluster whose scheduler is at this address
+    /// (df://host:port); catalog queries are answered here.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    cluster: Option<String>,
 }
 
 #[cfg(feature = "server")]
@@ -300,6 +363,7 @@ impl ServeArgs {
             statement_timeout: Some(self.statement_timeout).filter(|t| !t.is_zero()),
             max_connections: self.max_connections.max(1),
             max_query_bytes: self.max_query_bytes,
+            cluster: self.cluster,
         }
     }
 }
@@ -352,6 +416,16 @@ async fn run(cli: Cli) -> Result<Outcome> {
                 }
             };
         }
+        #[cfg(feature = "ballista")]
+        Some(Action::Scheduler(args)) => {
+            scheduler(args).await?;
+            return Ok(Outcome::Completed);
+        }
+        #[cfg(feature = "ballista")]
+        Some(Action::Executor(args)) => {
+            executor(*args).await?;
+            return Ok(Outcome::Completed);
+        }
         Some(Action::Demo { rows, models }) => {
             let options = SessionOptions {
                 demo_rows: Some(rows),
@@ -386,6 +460,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
         maxrows: cli.maxrows,
         quiet: cli.quiet,
         color: std::io::stdout().is_terminal(),
+        cluster: cli.cluster,
     };
     let mut session = ShellSession::new(&options).await?;
 
@@ -411,6 +486,60 @@ async fn run(cli: Cli) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Completed)
+}
+
+/// Ballista's log on stderr: warnings and errors, or what RUST_LOG asks for
+/// (`RUST_LOG=info` shows registrations and tasks).
+#[cfg(feature = "ballista")]
+fn init_cluster_log() {
+    let env = env_logger::Env::default().default_filter_or("warn");
+    let _ = env_logger::Builder::from_env(env).try_init();
+}
+
+/// Run a cluster scheduler until the process is stopped.
+#[cfg(feature = "ballista")]
+async fn scheduler(args: SchedulerArgs) -> Result<()> {
+    init_cluster_log();
+    let listener = tokio::net::TcpListener::bind((args.bind_host.as_str(), args.port))
+        .await
+        .map_err(|e| {
+            DataFusionError::Plan(format!(
+                "segql scheduler: cannot listen on {}:{}: {e}",
+                args.bind_host, args.port
+            ))
+        })?;
+    let address = listener.local_addr()?;
+    let external = args.external_host.unwrap_or(args.bind_host);
+    eprintln!(
+        "segql scheduler listening on {address}; connect with: segql --cluster df://{external}:{} --models {}",
+        address.port(),
+        args.models.display()
+    );
+    let store = Arc::new(segql::model::DirectoryStore::new(&args.models));
+    segql::cluster::scheduler::run_scheduler(listener, &external, store).await
+}
+
+/// Run a cluster executor until the process is stopped.
+#[cfg(feature = "ballista")]
+async fn executor(args: ExecutorArgs) -> Result<()> {
+    init_cluster_log();
+    let (host, port) = segql::cluster::scheduler_address(&args.scheduler)?;
+    eprintln!(
+        "segql executor on {}:{} (tasks on {}), working for the scheduler at {host}:{port}",
+        args.bind_host, args.port, args.grpc_port
+    );
+    let options = segql::cluster::executor::ExecutorOptions {
+        scheduler_host: host,
+        scheduler_port: port,
+        external_host: args.external_host.unwrap_or_else(|| args.bind_host.clone()),
+        bind_host: args.bind_host,
+        port: args.port,
+        grpc_port: args.grpc_port,
+        concurrent_tasks: args.concurrent_tasks,
+        work_dir: args.work_dir,
+    };
+    let store = Arc::new(segql::model::DirectoryStore::new(&args.models));
+    segql::cluster::executor::run_executor(options, store).await
 }
 
 /// Write demo transactions to `out` (CSV for a `.csv` name, else Parquet).

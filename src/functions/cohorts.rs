@@ -107,7 +107,10 @@ pub static SPEC: FunctionSpec = FunctionSpec {
             "BIGINT: of them, those with a purchase in this period",
         ),
         ("retention", "DOUBLE: active_customers / cohort_customers"),
-        ("revenue", "DOUBLE: the sum of their amounts in this period"),
+        (
+            "revenue",
+            "DOUBLE: the sum of their amounts in this period, rounded to 1e-6",
+        ),
         (
             "orders",
             "BIGINT: their distinct orders in this period (rows when there is no order id)",
@@ -173,7 +176,9 @@ impl SegqlTableFunction for CohortsFunction {
                 col("cohort_customers"),
                 col("active_customers"),
                 retention.alias("retention"),
-                col("revenue"),
+                // rounded as rfm()'s monetary is: a parallel sum adds the amounts in an order
+                // that depends on the partitioning, which only the last bits show
+                round(vec![col("revenue"), lit(6i64)]).alias("revenue"),
                 col("orders"),
             ])?
             .build()

@@ -114,6 +114,14 @@ struct Row<'a> {
     diagnosis: Option<Diagnosis>,
 }
 
+/// `values` in ascending order: the statistics are sums, whose last bits would otherwise
+/// depend on the order the rows arrived in (the partitioning, a cluster's tasks).
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    sorted
+}
+
 /// The table of `data`'s features (columns of their non-NULL values).
 pub(crate) fn skewness_table(schema: &SchemaRef, data: &FeatureData) -> Result<RecordBatch> {
     for (name, values) in data.names.iter().zip(&data.columns) {
@@ -135,7 +143,7 @@ pub(crate) fn skewness_table(schema: &SchemaRef, data: &FeatureData) -> Result<R
             feature,
             rows: values.len(),
             nulls: data.nulls.get(j).copied().unwrap_or(0),
-            diagnosis: (!values.is_empty()).then(|| diagnose(values)),
+            diagnosis: (!values.is_empty()).then(|| diagnose(&sorted(values))),
         })
         .collect();
     let of = |f: fn(&Diagnosis) -> Option<f64>| {

@@ -26,7 +26,7 @@ mod ward_chain;
 use ndarray::ArrayView2;
 
 /// How the distance between two clusters is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Linkage {
     /// The increase in within-cluster sum of squares (SciPy's `ward`).
     Ward,

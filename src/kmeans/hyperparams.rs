@@ -4,7 +4,7 @@
 use super::errors::KMeansParamsError;
 
 /// How the first centres are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Init {
     /// Greedy k-means++ (2 + ln k candidate centres per step, keeping the best), as scikit-learn.
     KMeansPlusPlus,
@@ -32,7 +32,7 @@ impl Init {
 }
 
 /// Unchecked K-Means hyperparameters, with scikit-learn's defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KMeansParams {
     /// Number of clusters.
     pub k: usize,

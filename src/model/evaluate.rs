@@ -2,6 +2,7 @@
 //! in its nearest segment, in the model's fitted space, then the same measures a search uses
 //! ([`crate::quality`]), overall and per segment.
 
+use super::canonical::canonical_order;
 use super::placement::{self, prepare_columns};
 use super::{FeatureData, SegmentModel};
 use crate::kmeans::squared_distance;
@@ -43,6 +44,8 @@ pub struct SegmentEvaluation {
 
 /// Judge `model` on `data` (columns in the model's feature order, finite values), the
 /// silhouette exact up to `silhouette_sample` rows and on a sample drawn with `seed` above.
+/// The rows are judged in canonical order, so the sums (and the sample) do not depend on the
+/// order the rows arrived in.
 pub fn evaluate(
     model: &SegmentModel,
     data: &FeatureData,
@@ -50,7 +53,11 @@ pub fn evaluate(
     seed: u64,
     threads: usize,
 ) -> Evaluation {
-    let (x, labels, distances) = place(model, data);
+    let data = FeatureData {
+        columns: canonical_order(&data.columns),
+        ..data.clone()
+    };
+    let (x, labels, distances) = place(model, &data);
     let d = model.features.len();
     let n = labels.len();
     let points = Points::new(&x, d, &labels);

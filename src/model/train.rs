@@ -17,7 +17,7 @@ use crate::preprocess::{
 };
 
 /// What to do with a row whose feature is NULL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NullPolicy {
     /// Leave the row out and count it in the model.
     Skip,
@@ -45,7 +45,7 @@ impl NullPolicy {
 }
 
 /// Everything `kmeans_fit` accepts besides the data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TrainOptions {
     /// K-Means itself: k, initialisation, restarts, iterations, tolerance, seed, threads
     /// (the threads never change the result).

@@ -4,7 +4,7 @@
 use super::transform::TransformKind;
 
 /// The transforms a fit asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TransformSpec {
     /// For features the map does not name.
     pub default: TransformKind,

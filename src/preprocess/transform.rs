@@ -9,7 +9,7 @@ use super::skewness::skewness;
 use super::yeojohnson::{self, yeojohnson, yeojohnson_lambda};
 
 /// Which transform to apply to a feature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TransformKind {
     /// Box-Cox for features with skewness above [`AUTO_SKEW`], else none.
     Auto,

@@ -23,6 +23,7 @@ use crate::model::store::ReadOnlyStore;
 use crate::model::{DirectoryStore, ModelStore};
 use crate::shell::files::{FORMATS, register_file};
 use crate::shell::object_stores::{files_under, register_store_for, remote_scheme};
+use crate::shell::session::session_context;
 use crate::shell::url_tables::enable_path_tables_under;
 
 /// The catalog name clients see as the database (`current_database()`).
@@ -43,19 +44,19 @@ impl Contexts {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema(DATABASE, "public");
-        let plain = SessionContext::new_with_config(config);
-        let ctx = enable_path_tables_under(plain, options.data.as_deref()).map_err(|e| {
-            ServeError::Data {
-                path: options.data.clone().unwrap_or_default(),
-                reason: e.to_string(),
-            }
-        })?;
         let store: Arc<dyn ModelStore> = Arc::new(DirectoryStore::new(&options.models));
         let store = if options.read_only {
             Arc::new(ReadOnlyStore(store)) as Arc<dyn ModelStore>
         } else {
             store
         };
+        let plain = session_context(config, options.cluster.as_deref(), &store)?;
+        let ctx = enable_path_tables_under(plain, options.data.as_deref()).map_err(|e| {
+            ServeError::Data {
+                path: options.data.clone().unwrap_or_default(),
+                reason: e.to_string(),
+            }
+        })?;
         crate::register_with_store(&ctx, store)?;
         if let Some(dir) = &options.data {
             match dir.to_str().filter(|d| remote_scheme(d).is_some()) {

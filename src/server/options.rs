@@ -43,6 +43,9 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// Longest SQL text accepted, in bytes.
     pub max_query_bytes: usize,
+    /// Run queries over data on the Ballista cluster whose scheduler is at this address
+    /// (`df://host:port`; feature `ballista`); catalog queries are answered here.
+    pub cluster: Option<String>,
 }
 
 impl ServeOptions {
@@ -64,6 +67,7 @@ impl ServeOptions {
             statement_timeout: Some(Duration::from_secs(300)),
             max_connections: 64,
             max_query_bytes: 1 << 20,
+            cluster: None,
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct SessionOptions {
     pub quiet: bool,
     /// Highlight SQL at the prompt.
     pub color: bool,
+    /// Run queries over data on the Ballista cluster whose scheduler is at this address
+    /// (`df://host:port`; feature `ballista`).
+    pub cluster: Option<String>,
 }
 
 impl SessionOptions {
@@ -56,6 +59,7 @@ impl SessionOptions {
             maxrows: MaxRows::Limited(40),
             quiet: false,
             color: false,
+            cluster: None,
         }
     }
 }
@@ -63,6 +67,30 @@ impl SessionOptions {
 impl Default for SessionOptions {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A context with `config`: in this process, or with its queries over data run on the
+/// Ballista cluster at `cluster` (models in `store`, which every machine must share).
+pub fn session_context(
+    config: SessionConfig,
+    cluster: Option<&str>,
+    store: &Arc<dyn ModelStore>,
+) -> Result<SessionContext> {
+    match cluster {
+        None => Ok(SessionContext::new_with_config(config)),
+        #[cfg(feature = "ballista")]
+        Some(address) => Ok(SessionContext::new_with_state(
+            crate::cluster::session_state(address, config, Arc::clone(store))?,
+        )),
+        #[cfg(not(feature = "ballista"))]
+        Some(_) => {
+            let _ = store;
+            datafusion::common::plan_err!(
+                "this segql was built without clusters; build it with \
+                 `cargo install --path . --features ballista` to use --cluster"
+            )
+        }
     }
 }
 
@@ -89,12 +117,13 @@ impl ShellSession {
         if options.progress {
             config = config.with_extension(Arc::new(progress_bars()));
         }
-        let ctx = enable_path_tables(SessionContext::new_with_config(config));
+        let store: Arc<dyn ModelStore> = Arc::new(DirectoryStore::new(&options.models));
+        let ctx = session_context(config, options.cluster.as_deref(), &store)?;
+        let ctx = enable_path_tables(ctx);
         // `aws.*` and `gcp.*` options of CREATE EXTERNAL TABLE and COPY, as in datafusion-cli.
         for scheme in ["s3", "gs"] {
             ctx.register_table_options_extension_from_scheme(scheme);
         }
-        let store: Arc<dyn ModelStore> = Arc::new(DirectoryStore::new(&options.models));
         crate::register_with_store(&ctx, Arc::clone(&store))?;
         for file in &options.files {
             register_file(&ctx, file).await?;

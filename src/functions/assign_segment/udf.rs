@@ -356,3 +356,38 @@ impl ScalarUDFImpl for Snapshot {
         )?)))
     }
 }
+
+/// A scorer or explainer made by [`snapshot_udf`] or [`explain_udf`] as bytes (the model it
+/// captured, and which of the two it is), so it can run on another machine; `None` for any
+/// other function, which travels by name.
+pub fn encode_snapshot(udf: &ScalarUDF) -> Option<Result<Vec<u8>>> {
+    let snapshot = udf.inner().downcast_ref::<Snapshot>()?;
+    let wire = SnapshotWire {
+        explain: snapshot.explain,
+        model: Arc::clone(&snapshot.model.0),
+    };
+    Some(serde_json::to_vec(&wire).map_err(|e| {
+        datafusion::common::internal_datafusion_err!("cannot encode {}: {e}", snapshot.name())
+    }))
+}
+
+/// The scorer or explainer `bytes` (from [`encode_snapshot`]) describe.
+pub fn decode_snapshot(bytes: &[u8]) -> Result<ScalarUDF> {
+    let wire: SnapshotWire = serde_json::from_slice(bytes).map_err(|e| {
+        datafusion::common::exec_datafusion_err!(
+            "assign_segment's model arrived damaged or from another segql version: {e}"
+        )
+    })?;
+    Ok(if wire.explain {
+        explain_udf(wire.model)
+    } else {
+        snapshot_udf(wire.model)
+    })
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SnapshotWire {
+    explain: bool,
+    #[serde(with = "crate::functions::common::wire::shared_model")]
+    model: Arc<SegmentModel>,
+}

@@ -35,7 +35,7 @@ use crate::model::{
 };
 
 /// Which fit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Method {
     /// Hierarchical clustering cut into `k` segments (`k` is unused for the tree alone).
     Hclust { k: usize, linkage: Linkage },
@@ -46,7 +46,7 @@ pub(crate) enum Method {
 }
 
 /// What the operator emits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Emit {
     /// The input's rows, each with `segment`, `distance`, `label` (and `is_core` for DBSCAN).
     Rows,
@@ -59,9 +59,11 @@ pub(crate) enum Emit {
 }
 
 /// A planned labelled fit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LabelledPlan {
     /// The SQL function planned (errors are in its name).
+    /// (Travels beside the plan: see `Shipped`.)
+    #[serde(skip)]
     pub function: &'static str,
     /// Feature names, as spelled in the input.
     pub features: Vec<String>,
@@ -74,6 +76,7 @@ pub(crate) struct LabelledPlan {
     /// Save under this name.
     pub model: Option<String>,
     /// The output schema (before any projection).
+    #[serde(with = "crate::functions::common::wire::schema")]
     pub schema: SchemaRef,
     /// What to emit.
     pub emit: Emit,
@@ -154,6 +157,29 @@ impl LabelledFitExec {
             schema,
             properties,
         })
+    }
+}
+
+impl crate::functions::common::wire::Shipped for LabelledFitExec {
+    const WIRE_NAME: &'static str = "labelled_fit";
+    /// The function's name (a `&'static str` serde cannot borrow), the plan, the projection.
+    type Settings = (String, LabelledPlan, Option<Vec<usize>>);
+
+    fn settings(&self) -> Self::Settings {
+        (
+            self.plan.function.to_string(),
+            LabelledPlan::clone(&self.plan),
+            self.projection.clone(),
+        )
+    }
+
+    fn rebuild(
+        (function, mut plan, projection): Self::Settings,
+        input: Arc<dyn ExecutionPlan>,
+        store: Arc<dyn ModelStore>,
+    ) -> Result<Self> {
+        plan.function = crate::functions::common::wire::function_name(&function)?;
+        Self::try_new(input, Arc::new(plan), store, projection)
     }
 }
 

@@ -116,6 +116,7 @@ pub(crate) mod scalar;
 pub(crate) mod single_group;
 #[cfg(test)]
 pub(crate) mod test_partitions;
+pub(crate) mod wire;
 
 use std::sync::{Arc, LazyLock};
 

@@ -9,11 +9,28 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{Result, TableReference};
 use datafusion::datasource::{TableType, provider_as_source};
+use datafusion::execution::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
+
+/// The physical plan of a table's nested input, made by DataFusion's own planner after the
+/// session's optimizer rather than through the session's query planner: a session whose
+/// query planner sends each plan elsewhere (a cluster client) must still plan a nested input
+/// in place, as one part of the query it is planning. Sessions that are not a `SessionState`
+/// (a host's across datafusion-ffi) plan it their own way.
+async fn plan_input(state: &dyn Session, input: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
+    let Some(session) = state.as_any().downcast_ref::<SessionState>() else {
+        return state.create_physical_plan(input).await;
+    };
+    let optimized = session.optimize(input)?;
+    DefaultPhysicalPlanner::default()
+        .create_physical_plan(&optimized, session)
+        .await
+}
 
 /// `plan` cut down to the columns of `projection` (all of them when `None`), for an operator
 /// that has no projection of its own.
@@ -96,7 +113,7 @@ impl<O: InputOperator> TableProvider for OverInput<O> {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = state.create_physical_plan(&self.input).await?;
+        let input = plan_input(state, &self.input).await?;
         self.operator.wrap(Scan {
             state,
             logical_input: &self.input,

@@ -95,7 +95,7 @@ store_function!(
 );
 
 /// What the fit operator emits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum FitOutput {
     /// One row per segment of the model (`kmeans_fit`).
     Segments,
@@ -107,6 +107,7 @@ pub enum FitOutput {
     /// No fit: a saved model judged on the rows (`kmeans_evaluate`).
     Evaluate {
         /// The model.
+        #[serde(with = "crate::functions::common::wire::shared_model")]
         model: Arc<SegmentModel>,
         /// One row per segment rather than one overall.
         segments: bool,
@@ -116,9 +117,11 @@ pub enum FitOutput {
 }
 
 /// A planned fit: which columns, which options, where to save.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FitPlan {
     /// The SQL function planned (errors are in its name).
+    /// (Travels beside the plan: see `Shipped`.)
+    #[serde(skip)]
     pub function: &'static str,
     /// Feature names, as spelled in the input.
     pub features: Vec<String>,
@@ -129,6 +132,7 @@ pub struct FitPlan {
     /// Save under this name.
     pub model: Option<String>,
     /// The output schema (before any projection).
+    #[serde(with = "crate::functions::common::wire::schema")]
     pub schema: SchemaRef,
     /// Search these ks and keep the recommended fit (`kmeans_search`, `k => 'auto'`).
     pub search: Option<SearchOptions>,

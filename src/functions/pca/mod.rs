@@ -96,20 +96,22 @@ pub static SPEC: FunctionSpec = FunctionSpec {
 store_function!(PcaFunction, "fits a PCA, saving `model => ...` fits");
 
 /// What the PCA operator emits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum PcaOutput {
     /// The input's rows with their coordinates (`pca`).
     Rows,
     /// One row per component (`pca(..., view => 'components')`).
     Components,
     /// No fit: the input's rows projected on a saved model's components (`pca_project`).
-    Project(Arc<SegmentModel>),
+    Project(#[serde(with = "crate::functions::common::wire::shared_model")] Arc<SegmentModel>),
 }
 
 /// A planned PCA: which columns, which options, what to emit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PcaPlan {
     /// The SQL function planned (errors are in its name).
+    /// (Travels beside the plan: see `Shipped`.)
+    #[serde(skip)]
     pub function: &'static str,
     /// Feature names, as spelled in the input.
     pub features: Vec<String>,
@@ -122,6 +124,7 @@ pub struct PcaPlan {
     /// Save under this name.
     pub model: Option<String>,
     /// The output schema (before any projection).
+    #[serde(with = "crate::functions::common::wire::schema")]
     pub schema: SchemaRef,
     /// What the operator emits.
     pub output: PcaOutput,

@@ -105,6 +105,24 @@ impl CollapseOrderLinesExec {
     }
 }
 
+impl crate::functions::common::wire::Shipped for CollapseOrderLinesExec {
+    const WIRE_NAME: &'static str = "collapse_order_lines";
+    /// Keys, amount, not-null columns.
+    type Settings = (Vec<usize>, usize, Vec<usize>);
+
+    fn settings(&self) -> Self::Settings {
+        (self.keys.clone(), self.amount, self.not_null.clone())
+    }
+
+    fn rebuild(
+        (keys, amount, not_null): Self::Settings,
+        input: Arc<dyn ExecutionPlan>,
+        _store: Arc<dyn crate::model::ModelStore>,
+    ) -> Result<Self> {
+        Self::try_new(input, keys, amount, not_null)
+    }
+}
+
 impl DisplayAs for CollapseOrderLinesExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let schema = self.input.schema();

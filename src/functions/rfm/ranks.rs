@@ -206,6 +206,83 @@ impl RfmRanksExec {
     }
 }
 
+impl crate::functions::common::wire::Shipped for RfmRanksExec {
+    const WIRE_NAME: &'static str = "rfm_ranks";
+    type Settings = RfmRanksSettings;
+
+    fn settings(&self) -> Self::Settings {
+        let key = |e: &datafusion::physical_expr::PhysicalSortExpr| SortKey {
+            column: e
+                .expr
+                .downcast_ref::<datafusion::physical_expr::expressions::Column>()
+                .map(|c| c.index()),
+            descending: e.options.descending,
+            nulls_first: e.options.nulls_first,
+        };
+        RfmRanksSettings {
+            orderings: self
+                .orderings
+                .iter()
+                .map(|o| o.iter().map(key).collect())
+                .collect(),
+            peers_share: self.peers_share.clone(),
+            full_schema: Arc::clone(&self.full_schema),
+            projection: self.projection.clone(),
+        }
+    }
+
+    fn rebuild(
+        s: Self::Settings,
+        input: Arc<dyn ExecutionPlan>,
+        _store: Arc<dyn crate::model::ModelStore>,
+    ) -> Result<Self> {
+        use datafusion::arrow::compute::SortOptions;
+        use datafusion::physical_expr::PhysicalSortExpr;
+        use datafusion::physical_expr::expressions::Column;
+        let schema = input.schema();
+        let mut orderings = Vec::with_capacity(s.orderings.len());
+        for keys in s.orderings {
+            let mut exprs = Vec::with_capacity(keys.len());
+            for key in keys {
+                let Some(index) = key.column.filter(|&i| i < schema.fields().len()) else {
+                    return Err(internal_err(
+                        NAME,
+                        "a rank ordering arrived without its column",
+                    ));
+                };
+                exprs.push(PhysicalSortExpr::new(
+                    Arc::new(Column::new(schema.field(index).name(), index)),
+                    SortOptions::new(key.descending, key.nulls_first),
+                ));
+            }
+            orderings.push(
+                LexOrdering::new(exprs)
+                    .ok_or_else(|| internal_err(NAME, "a rank ordering arrived without keys"))?,
+            );
+        }
+        Self::try_new(input, orderings, s.peers_share, s.full_schema, s.projection)
+    }
+}
+
+/// What rebuilds an [`RfmRanksExec`] elsewhere: its orderings are over plain input columns.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct RfmRanksSettings {
+    orderings: Vec<Vec<SortKey>>,
+    peers_share: Vec<bool>,
+    #[serde(with = "crate::functions::common::wire::schema")]
+    full_schema: SchemaRef,
+    projection: Option<Vec<usize>>,
+}
+
+/// One key of a rank ordering: an input column (`None` if the key is not a plain column,
+/// which the rebuild refuses) and its direction.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct SortKey {
+    column: Option<usize>,
+    descending: bool,
+    nulls_first: bool,
+}
+
 impl DisplayAs for RfmRanksExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let first_rank = self.full_schema.fields().len() - self.orderings.len();

@@ -135,6 +135,36 @@ impl RfmTotalsExec {
     }
 }
 
+impl crate::functions::common::wire::Shipped for RfmTotalsExec {
+    const WIRE_NAME: &'static str = "rfm_totals";
+    type Settings = RfmTotalsSettings;
+
+    fn settings(&self) -> Self::Settings {
+        RfmTotalsSettings {
+            time_index: self.time_index,
+            full_schema: Arc::clone(&self.full_schema),
+            projection: self.projection.clone(),
+        }
+    }
+
+    fn rebuild(
+        s: Self::Settings,
+        input: Arc<dyn ExecutionPlan>,
+        _store: Arc<dyn crate::model::ModelStore>,
+    ) -> Result<Self> {
+        Self::try_new(input, s.time_index, s.full_schema, s.projection)
+    }
+}
+
+/// What rebuilds an [`RfmTotalsExec`] elsewhere.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct RfmTotalsSettings {
+    time_index: usize,
+    #[serde(with = "crate::functions::common::wire::schema")]
+    full_schema: SchemaRef,
+    projection: Option<Vec<usize>>,
+}
+
 impl DisplayAs for RfmTotalsExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let time = self.full_schema.field(self.time_index).name();
