@@ -19,7 +19,7 @@ fi
 
 python3 scripts/one_build.py
 # the segql binary the tests compare with, as `cargo test` builds it (a no-op after it)
-cargo test --locked --no-run
+cargo test --locked --features ballista --no-run
 rm -rf "$target/wheels"
 $venv/bin/maturin build --locked -m python/Cargo.toml --profile dev --compatibility linux \
   -i $venv/bin/python -o "$target/wheels"

@@ -17,6 +17,8 @@ part() {
 }
 
 part 10 "test tools and venvs" bash scripts/test-deps.sh
-part 45 "cargo test" cargo test "$@"
+# every feature, the cluster's (`ballista`) included: one build of DataFusion for the tests, the
+# lint and the Python wheel (a plain `cargo test` leaves the cluster out and builds less)
+part 45 "cargo test" cargo test --features ballista "$@"
 part 10 "python" bash scripts/test-python.sh
 part 8 "superset" bash tests/superset/run.sh

@@ -7,9 +7,12 @@ use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::utils::default_session_builder;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use datafusion::common::Result;
+use datafusion::execution::object_store::ObjectStoreRegistry;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 
 use super::codec::SegqlCodec;
+use super::object_stores::StoresFromEnvironment;
 use super::scheduler::ballista;
 use super::with_segql_functions;
 use crate::model::ModelStore;
@@ -38,6 +41,7 @@ pub struct ExecutorOptions {
 /// Run an executor until the process stops, saving and reading models in `store`.
 pub async fn run_executor(options: ExecutorOptions, store: Arc<dyn ModelStore>) -> Result<()> {
     let state = with_segql_functions(default_session_builder(SessionConfig::new())?, &store);
+    let stores: Arc<dyn ObjectStoreRegistry> = Arc::new(StoresFromEnvironment::default());
     let config = ExecutorProcessConfig {
         bind_host: options.bind_host,
         external_host: Some(options.external_host),
@@ -49,6 +53,11 @@ pub async fn run_executor(options: ExecutorOptions, store: Arc<dyn ModelStore>) 
         work_dir: options.work_dir.map(|d| d.display().to_string()),
         override_physical_codec: Some(Arc::new(SegqlCodec::new(store))),
         override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&state))),
+        override_runtime_producer: Some(Arc::new(move |_config: &SessionConfig| {
+            RuntimeEnvBuilder::new()
+                .with_object_store_registry(Arc::clone(&stores))
+                .build_arc()
+        })),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config))

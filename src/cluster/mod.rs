@@ -28,6 +28,7 @@
 pub mod client;
 pub mod codec;
 pub mod executor;
+pub mod object_stores;
 pub mod scheduler;
 
 use std::sync::Arc;

@@ -7,11 +7,15 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::object_store::ObjectStoreRegistry;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use tokio::net::TcpListener;
 
 use super::codec::SegqlCodec;
+use super::object_stores::StoresFromEnvironment;
 use super::with_segql_functions;
 use crate::model::ModelStore;
 
@@ -24,6 +28,8 @@ pub async fn run_scheduler(
 ) -> Result<()> {
     let port = listener.local_addr()?.port();
     let builder_store = Arc::clone(&store);
+    // plans name their files' stores, which the scheduler opens to decode them
+    let stores: Arc<dyn ObjectStoreRegistry> = Arc::new(StoresFromEnvironment::default());
     let config = SchedulerConfig {
         bind_host: listener.local_addr()?.ip().to_string(),
         bind_port: port,
@@ -32,10 +38,13 @@ pub async fn run_scheduler(
         task_distribution: TaskDistributionPolicy::RoundRobin,
         override_physical_codec: Some(Arc::new(SegqlCodec::new(store))),
         override_session_builder: Some(Arc::new(move |config: SessionConfig| {
-            Ok(with_segql_functions(
-                default_session_builder(config)?,
-                &builder_store,
-            ))
+            let runtime = RuntimeEnvBuilder::new()
+                .with_object_store_registry(Arc::clone(&stores))
+                .build_arc()?;
+            let state = SessionStateBuilder::new_from_existing(default_session_builder(config)?)
+                .with_runtime_env(runtime)
+                .build();
+            Ok(with_segql_functions(state, &builder_store))
         })),
         ..SchedulerConfig::default()
     };
