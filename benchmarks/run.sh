@@ -7,5 +7,6 @@ if [ ! -x benchmarks/.venv/bin/python ] || ! cmp -s benchmarks/requirements.txt 
   benchmarks/.venv/bin/pip install -q --disable-pip-version-check -r benchmarks/requirements.txt
   cp benchmarks/requirements.txt benchmarks/.venv/.requirements
 fi
-cargo build --profile dist --bin segql --example bench_rfm --example bench_silhouette
+# with the cluster feature, so the same build serves benchmarks/cluster.py
+cargo build --profile dist --features ballista --bin segql --example bench_rfm --example bench_silhouette
 benchmarks/.venv/bin/python benchmarks/run.py "$@"

@@ -224,6 +224,24 @@ async fn every_query_gives_the_same_rows_on_a_cluster() -> Result<()> {
     assert!(plan.contains("ClusterExec"), "{plan}");
     assert!(plan.contains("KMeansFitExec"), "{plan}");
 
+    // a function only the client knows cannot run on the cluster, and says so
+    cluster.register_udf(datafusion::logical_expr::create_udf(
+        "client_only",
+        vec![datafusion::arrow::datatypes::DataType::Float64],
+        datafusion::arrow::datatypes::DataType::Float64,
+        datafusion::logical_expr::Volatility::Immutable,
+        Arc::new(|args: &[datafusion::logical_expr::ColumnarValue]| Ok(args[0].clone())),
+    ));
+    let refused = sorted_rows(&cluster, "SELECT client_only(monetary) FROM rfm(sales)")
+        .await
+        .expect_err("a client-only function ran on the cluster");
+    assert!(
+        refused
+            .to_string()
+            .contains("client_only is neither DataFusion's nor segql's"),
+        "{refused}"
+    );
+
     // the models the executors saved are the ones one process saves
     let from_cluster = DirectoryStore::new(&cluster_models);
     let from_local = DirectoryStore::new(&local_models);
@@ -440,5 +458,52 @@ fn separate_processes_give_the_same_rows() {
         assert!(a.lines().count() > 1, "{q} returned nothing: {a}");
         assert_eq!(sorted_lines(a), sorted_lines(b), "{q}");
     }
+
+    // segql serve --cluster: a BI tool's driver (psql here) gets the cluster too
+    let serve_port = free_port();
+    children.0.push(
+        Command::new(bin)
+            .args([
+                "serve",
+                "--port",
+                &serve_port.to_string(),
+                "--cluster",
+                &cluster,
+            ])
+            .args(["--models", &models, &tx])
+            .envs(s3_env.iter().map(|(k, v)| (k, v)))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("segql serve starts"),
+    );
+    let psql = |sql: &str| -> Option<String> {
+        let out = Command::new("psql")
+            .arg(format!(
+                "host=127.0.0.1 port={serve_port} user=analyst dbname=datafusion sslmode=disable"
+            ))
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .env("PGCONNECT_TIMEOUT", "5")
+            .output()
+            .expect("psql runs (scripts/test-deps.sh installs it)");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let counts = "SELECT segment, count(*) FROM assign_segment('seg', rfm(tx)) GROUP BY segment";
+    let served = (0..50)
+        .find_map(|_| {
+            psql(counts).or_else(|| {
+                std::thread::sleep(Duration::from_millis(200));
+                None
+            })
+        })
+        .expect("segql serve --cluster answered");
+    let local = segql(&[
+        "--models", &models, "--format", "csv", "--quiet", &tx, "-c", counts,
+    ]);
+    let local: Vec<String> = local.lines().skip(1).map(|l| l.replace(',', "|")).collect();
+    let mut local = local;
+    local.sort();
+    assert_eq!(sorted_lines(&served), local);
     drop(children);
 }
