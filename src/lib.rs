@@ -60,6 +60,7 @@ pub mod script;
 pub mod server;
 #[cfg(feature = "shell")]
 pub mod shell;
+pub(crate) mod text;
 
 use std::sync::Arc;
 

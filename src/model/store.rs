@@ -21,7 +21,7 @@ use super::SegmentModel;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No model of that name.
-    #[error("no model named '{name}'{}", known_list(known))]
+    #[error("no model named '{}'{}", crate::text::echo(name), known_list(known))]
     Unknown {
         /// The name asked for.
         name: String,
@@ -30,7 +30,8 @@ pub enum StoreError {
     },
     /// The name cannot be used for a model.
     #[error(
-        "'{0}' is not a valid model name: use 1 to 128 letters, digits, '_', '-' or '.', not starting with '.' or '-'"
+        "'{}' is not a valid model name: use 1 to 128 letters, digits, '_', '-' or '.', not starting with '.' or '-'",
+        crate::text::echo(.0)
     )]
     InvalidName(String),
     /// The model file cannot be used.

@@ -357,12 +357,13 @@ impl Args {
                 arg_err(
                     self.spec.name,
                     format!(
-                        "'{name}' must be one of {}, got '{given}'",
+                        "'{name}' must be one of {}, got '{}'",
                         choices
                             .iter()
                             .map(|c| format!("'{c}'"))
                             .collect::<Vec<_>>()
-                            .join(", ")
+                            .join(", "),
+                        crate::text::echo(&given)
                     ),
                 )
             })
@@ -408,7 +409,7 @@ fn constant_arg(
     expr: ast::Expr,
     ctx: &mut dyn RelationPlannerContext,
 ) -> Result<ScalarValue> {
-    let shown = expr.to_string();
+    let shown = crate::text::echo(&expr.to_string());
     let wrong = |detail: &str| {
         arg_err(
             function,

@@ -39,7 +39,8 @@ pub fn plan_option_expr(
         arg_err(
             function,
             format!(
-                "{option} => '{text}' is neither a column ({}) nor a valid expression: {detail}",
+                "{option} => '{}' is neither a column ({}) nor a valid expression: {detail}",
+                crate::text::echo(text),
                 columns.join(", ")
             ),
         )

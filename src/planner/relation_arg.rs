@@ -209,7 +209,8 @@ fn not_a_relation(function: &'static str, param: &str, shown: &str) -> DataFusio
         function,
         format!(
             "'{param}' must be a relation: a table name, a (SELECT ...) subquery, a quoted file \
-             path or a table function call; got {shown}"
+             path or a table function call; got {}",
+            crate::text::echo(shown)
         ),
     )
 }

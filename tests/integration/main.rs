@@ -13,6 +13,7 @@ mod kmeans_library;
 mod kmeans_reference;
 mod library;
 mod model_format;
+mod model_store_crash;
 mod object_stores;
 mod pca_reference;
 mod quality_reference;

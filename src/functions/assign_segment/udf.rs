@@ -357,6 +357,7 @@ impl ScalarUDFImpl for Snapshot {
     }
 }
 
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 /// A scorer or explainer made by [`snapshot_udf`] or [`explain_udf`] as bytes (the model it
 /// captured, and which of the two it is), so it can run on another machine; `None` for any
 /// other function, which travels by name.
@@ -371,6 +372,7 @@ pub fn encode_snapshot(udf: &ScalarUDF) -> Option<Result<Vec<u8>>> {
     }))
 }
 
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 /// The scorer or explainer `bytes` (from [`encode_snapshot`]) describe.
 pub fn decode_snapshot(bytes: &[u8]) -> Result<ScalarUDF> {
     let wire: SnapshotWire = serde_json::from_slice(bytes).map_err(|e| {
@@ -385,6 +387,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<ScalarUDF> {
     })
 }
 
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SnapshotWire {
     explain: bool,

@@ -116,6 +116,8 @@ pub(crate) mod scalar;
 pub(crate) mod single_group;
 #[cfg(test)]
 pub(crate) mod test_partitions;
+// only the cluster front end ships operators
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 pub(crate) mod wire;
 
 use std::sync::{Arc, LazyLock};

@@ -264,6 +264,7 @@ impl crate::functions::common::wire::Shipped for RfmRanksExec {
     }
 }
 
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 /// What rebuilds an [`RfmRanksExec`] elsewhere: its orderings are over plain input columns.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct RfmRanksSettings {
@@ -274,6 +275,7 @@ pub(crate) struct RfmRanksSettings {
     projection: Option<Vec<usize>>,
 }
 
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 /// One key of a rank ordering: an input column (`None` if the key is not a plain column,
 /// which the rebuild refuses) and its direction.
 #[derive(serde::Serialize, serde::Deserialize)]

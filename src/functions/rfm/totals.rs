@@ -156,6 +156,7 @@ impl crate::functions::common::wire::Shipped for RfmTotalsExec {
     }
 }
 
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 /// What rebuilds an [`RfmTotalsExec`] elsewhere.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct RfmTotalsSettings {
