@@ -139,7 +139,7 @@ impl SegqlTableFunction for CohortsFunction {
         let roles = Roles::resolve(&args, input.schema(), ctx)?;
         let key = roles.key_name.clone();
         let has_order = roles.order.is_some();
-        let rows = purchase_rows(input, roles, &options)?;
+        let rows = purchase_rows(NAME, input, roles, &options)?;
 
         // 1. one row per customer and period in which they bought
         let orders = if has_order {

@@ -154,6 +154,29 @@ pub fn table_function_specs() -> Vec<&'static crate::planner::FunctionSpec> {
     ]
 }
 
+/// The segql table function called `name`, as the `&'static str` errors and plans hold.
+pub(crate) fn table_function_name(name: &str) -> Option<&'static str> {
+    table_function_specs()
+        .into_iter()
+        .map(|spec| spec.name)
+        .find(|known| *known == name)
+}
+
+/// The name the third argument of a purchase-row function (`segql_timestamp`,
+/// `segql_check_finite`) gives for its errors: the table function that planned it, else rfm.
+pub(crate) fn calling_function(
+    arg: Option<&datafusion::logical_expr::ColumnarValue>,
+) -> &'static str {
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::ColumnarValue;
+    match arg {
+        Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(name)))) => {
+            table_function_name(name).unwrap_or("rfm")
+        }
+        _ => "rfm",
+    }
+}
+
 /// Every segql scalar function, with models in `store`.
 pub fn scalar_functions(store: &Arc<dyn ModelStore>) -> Vec<Arc<ScalarUDF>> {
     vec![

@@ -10,10 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The segql table function called `name`, as the `&'static str` plans hold.
 pub(crate) fn function_name(name: &str) -> Result<&'static str> {
-    crate::functions::table_function_specs()
-        .into_iter()
-        .map(|spec| spec.name)
-        .find(|known| *known == name)
+    crate::functions::table_function_name(name)
         .ok_or_else(|| exec_datafusion_err!("'{name}' is not a segql table function"))
 }
 

@@ -173,7 +173,7 @@ impl RfmGroups {
 
     /// The snapshot, if `values` have one: the `as_of` argument, the same on every row.
     fn batch_as_of(values: &[ArrayRef]) -> Result<Option<i64>> {
-        let as_of = segql_timestamp::to_micros(&values[2], "as_of")?;
+        let as_of = segql_timestamp::to_micros(&values[2], "as_of", "rfm")?;
         let as_of = as_of.as_primitive::<TimestampMicrosecondType>();
         if as_of.null_count() > 0 {
             return Err(data_err(NAME, "as_of must not be NULL"));
@@ -195,7 +195,7 @@ impl RfmGroups {
         opt_filter: Option<&BooleanArray>,
         as_of: Option<i64>,
     ) -> Result<(Vec<ArrayRef>, BooleanArray)> {
-        let times = segql_timestamp::to_micros(&values[0], "time")?;
+        let times = segql_timestamp::to_micros(&values[0], "time", "rfm")?;
         let limit = as_of.unwrap_or(i64::MAX);
         let counted: BooleanArray = {
             let t = times.as_primitive::<TimestampMicrosecondType>();

@@ -405,7 +405,7 @@ fn column(schema: &DFSchema, name: &str) -> Expr {
 fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<LogicalPlan> {
     let key = roles.key_name.clone();
     let has_order = roles.order.is_some();
-    let rows = purchase_rows(input, roles, options)?;
+    let rows = purchase_rows(NAME, input, roles, options)?;
     let per_customer = per_customer(rows, &key, has_order)?;
     let measures = measures(per_customer, &key, options)?;
     scores(measures, &key, options)
@@ -414,6 +414,7 @@ fn build_plan(input: LogicalPlan, roles: Roles, options: &Options) -> Result<Log
 /// Step 1, the purchase rows: the four roles under fixed names, rows without a customer or a time
 /// left out, and those after `as_of` (and returns, if asked).
 pub(crate) fn purchase_rows(
+    function: &'static str,
     input: LogicalPlan,
     roles: Roles,
     options: &Options,
@@ -426,10 +427,12 @@ pub(crate) fn purchase_rows(
         .clone()
         .is_not_null()
         .and(roles.time.clone().is_not_null());
-    let timestamp = segql_timestamp::udf().call(vec![roles.time, lit(roles.time_label)]);
+    let timestamp =
+        segql_timestamp::udf().call(vec![roles.time, lit(roles.time_label), lit(function)]);
     let amount = segql_check_finite::udf().call(vec![
         cast(roles.amount, DataType::Float64),
         lit(roles.amount_label),
+        lit(function),
     ]);
 
     let mut projection = vec![

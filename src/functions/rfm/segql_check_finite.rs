@@ -29,11 +29,15 @@ impl ScalarBody for SegqlCheckFinite {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
-            [value, _] if value.is_numeric() || value == &DataType::Null => {
-                Ok(vec![DataType::Float64, DataType::Utf8])
+            [value, _] | [value, _, _] if value.is_numeric() || value == &DataType::Null => {
+                let mut out = vec![DataType::Float64];
+                out.extend(arg_types[1..].iter().map(|_| DataType::Utf8));
+                Ok(out)
             }
-            [value, _] => Err(arg_err(NAME, format!("expects a number, got {value}"))),
-            _ => Err(arg_err(NAME, "expects (value, label)")),
+            [value, _] | [value, _, _] => {
+                Err(arg_err(NAME, format!("expects a number, got {value}")))
+            }
+            _ => Err(arg_err(NAME, "expects (value, label [, function])")),
         }
     }
 
@@ -57,7 +61,7 @@ impl ScalarBody for SegqlCheckFinite {
         };
         if let Some(v) = bad {
             return Err(data_err(
-                "rfm",
+                crate::functions::calling_function(args.args.get(2)),
                 format!(
                     "{label} has a non-finite value ({v}); fix the amount or filter such rows \
                      out in a subquery, as in rfm((SELECT * FROM <table> WHERE abs({label}) < 1e308)) \

@@ -53,18 +53,16 @@ impl ScalarBody for SegqlTimestamp {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
-            [value] | [value, _] if accepts(value) => {
+            [value] | [value, _] | [value, _, _] if accepts(value) => {
                 let mut out = vec![value.clone()];
-                if arg_types.len() == 2 {
-                    out.push(DataType::Utf8);
-                }
+                out.extend(arg_types[1..].iter().map(|_| DataType::Utf8));
                 Ok(out)
             }
-            [value] | [value, _] => Err(arg_err(
+            [value] | [value, _] | [value, _, _] => Err(arg_err(
                 NAME,
                 format!("expects a date, timestamp or ISO-8601 text, got {value}"),
             )),
-            _ => Err(arg_err(NAME, "expects (value [, label])")),
+            _ => Err(arg_err(NAME, "expects (value [, label [, function]])")),
         }
     }
 
@@ -77,19 +75,23 @@ impl ScalarBody for SegqlTimestamp {
             Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(label)))) => label.clone(),
             _ => "time".to_string(),
         };
+        let function = crate::functions::calling_function(args.args.get(2));
         match &args.args[0] {
-            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(to_micros(array, &label)?)),
+            ColumnarValue::Array(array) => {
+                Ok(ColumnarValue::Array(to_micros(array, &label, function)?))
+            }
             ColumnarValue::Scalar(scalar) => {
                 let array = scalar.to_array()?;
-                let out = to_micros(&array, &label)?;
+                let out = to_micros(&array, &label, function)?;
                 Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
             }
         }
     }
 }
 
-/// Convert an array of dates, timestamps or ISO-8601 text to UTC microsecond timestamps.
-pub fn to_micros(array: &ArrayRef, label: &str) -> Result<ArrayRef> {
+/// Convert an array of dates, timestamps or ISO-8601 text to UTC microsecond timestamps; an
+/// error names `function` and the column `label`.
+pub fn to_micros(array: &ArrayRef, label: &str, function: &'static str) -> Result<ArrayRef> {
     let strict = CastOptions {
         safe: false,
         ..Default::default()
@@ -106,7 +108,7 @@ pub fn to_micros(array: &ArrayRef, label: &str) -> Result<ArrayRef> {
             };
             let out = cast_with_options(array, &TIMESTAMP_US, &lenient)?;
             if out.null_count() != array.null_count() {
-                return Err(not_iso_error(array, &out, label));
+                return Err(not_iso_error(array, &out, label, function));
             }
             Ok(out)
         }
@@ -117,7 +119,12 @@ pub fn to_micros(array: &ArrayRef, label: &str) -> Result<ArrayRef> {
 /// The error for text that is not ISO-8601: the first such value, and a `time =>` option
 /// whose format parses every such value of the batch when one of the usual formats does.
 /// `label` is the time column or expression as SQL, so the option works when pasted.
-fn not_iso_error(text: &ArrayRef, converted: &ArrayRef, label: &str) -> DataFusionError {
+fn not_iso_error(
+    text: &ArrayRef,
+    converted: &ArrayRef,
+    label: &str,
+    function: &'static str,
+) -> DataFusionError {
     const LOOKED_AT: usize = 10_000;
     let bad: Vec<String> = (0..text.len())
         .filter(|&i| text.is_valid(i) && converted.is_null(i))
@@ -136,7 +143,7 @@ fn not_iso_error(text: &ArrayRef, converted: &ArrayRef, label: &str) -> DataFusi
         ),
     };
     data_err(
-        "rfm",
+        function,
         format!("the {label} value '{first}' is not an ISO-8601 date or timestamp; {fix}"),
     )
 }
@@ -159,7 +166,7 @@ mod tests {
     use std::sync::Arc;
 
     fn micros(array: ArrayRef) -> Vec<Option<i64>> {
-        let out = to_micros(&array, "t").unwrap();
+        let out = to_micros(&array, "t", "rfm").unwrap();
         out.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>()
             .iter()
             .collect()
@@ -197,7 +204,9 @@ mod tests {
             "12/9/2011 12:50",
             "12/13/2011 8:05",
         ]));
-        let err = to_micros(&text, "InvoiceDate").unwrap_err().to_string();
+        let err = to_micros(&text, "InvoiceDate", "rfm")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("'12/9/2011 12:50'"), "{err}");
         assert!(
             err.contains("time => 'to_timestamp(InvoiceDate, ''%m/%d/%Y %H:%M'')'"),
@@ -205,7 +214,7 @@ mod tests {
         );
         // day-first values get a day-first format; a label needing quotes keeps them
         let text: ArrayRef = Arc::new(StringArray::from(vec!["13/12/2011"]));
-        let err = to_micros(&text, "\"Invoice Date\"")
+        let err = to_micros(&text, "\"Invoice Date\"", "rfm")
             .unwrap_err()
             .to_string();
         assert!(
@@ -213,7 +222,7 @@ mod tests {
             "{err}"
         );
         let text: ArrayRef = Arc::new(StringArray::from(vec!["last tuesday"]));
-        let err = to_micros(&text, "d").unwrap_err().to_string();
+        let err = to_micros(&text, "d", "rfm").unwrap_err().to_string();
         assert!(err.contains("''<format>''"), "{err}");
     }
 }
