@@ -160,28 +160,11 @@ impl LabelledFitExec {
     }
 }
 
-impl crate::functions::common::wire::Shipped for LabelledFitExec {
-    const WIRE_NAME: &'static str = "labelled_fit";
-    /// The function's name (a `&'static str` serde cannot borrow), the plan, the projection.
-    type Settings = (String, LabelledPlan, Option<Vec<usize>>);
-
-    fn settings(&self) -> Self::Settings {
-        (
-            self.plan.function.to_string(),
-            LabelledPlan::clone(&self.plan),
-            self.projection.clone(),
-        )
-    }
-
-    fn rebuild(
-        (function, mut plan, projection): Self::Settings,
-        input: Arc<dyn ExecutionPlan>,
-        store: Arc<dyn ModelStore>,
-    ) -> Result<Self> {
-        plan.function = crate::functions::common::wire::function_name(&function)?;
-        Self::try_new(input, Arc::new(plan), store, projection)
-    }
-}
+crate::functions::common::wire::shipped_fit_operator!(
+    LabelledFitExec,
+    "labelled_fit",
+    LabelledPlan
+);
 
 impl DisplayAs for LabelledFitExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {

@@ -77,6 +77,36 @@ pub(crate) trait Shipped: ExecutionPlan + Sized + 'static {
     ) -> Result<Self>;
 }
 
+/// [`Shipped`] for a fit operator built as `try_new(input, Arc<plan>, store, projection)`
+/// whose plan type derives serde and holds its function's name in `function`: the plan travels
+/// whole, the name beside it (a `&'static str` serde cannot borrow).
+macro_rules! shipped_fit_operator {
+    ($operator:ty, $wire:literal, $plan:ty) => {
+        impl $crate::functions::common::wire::Shipped for $operator {
+            const WIRE_NAME: &'static str = $wire;
+            type Settings = (String, $plan, Option<Vec<usize>>);
+
+            fn settings(&self) -> Self::Settings {
+                (
+                    self.plan.function.to_string(),
+                    <$plan>::clone(&self.plan),
+                    self.projection.clone(),
+                )
+            }
+
+            fn rebuild(
+                (function, mut plan, projection): Self::Settings,
+                input: ::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>,
+                store: ::std::sync::Arc<dyn $crate::model::ModelStore>,
+            ) -> ::datafusion::common::Result<Self> {
+                plan.function = $crate::functions::common::wire::function_name(&function)?;
+                Self::try_new(input, ::std::sync::Arc::new(plan), store, projection)
+            }
+        }
+    };
+}
+pub(crate) use shipped_fit_operator;
+
 use datafusion::common::{Result, exec_datafusion_err, internal_datafusion_err};
 use datafusion::physical_plan::ExecutionPlan;
 use serde::de::DeserializeOwned;

@@ -88,28 +88,7 @@ impl PcaExec {
     }
 }
 
-impl crate::functions::common::wire::Shipped for PcaExec {
-    const WIRE_NAME: &'static str = "pca";
-    /// The function's name (a `&'static str` serde cannot borrow), the plan, the projection.
-    type Settings = (String, PcaPlan, Option<Vec<usize>>);
-
-    fn settings(&self) -> Self::Settings {
-        (
-            self.plan.function.to_string(),
-            PcaPlan::clone(&self.plan),
-            self.projection.clone(),
-        )
-    }
-
-    fn rebuild(
-        (function, mut plan, projection): Self::Settings,
-        input: Arc<dyn ExecutionPlan>,
-        store: Arc<dyn ModelStore>,
-    ) -> Result<Self> {
-        plan.function = crate::functions::common::wire::function_name(&function)?;
-        Self::try_new(input, Arc::new(plan), store, projection)
-    }
-}
+crate::functions::common::wire::shipped_fit_operator!(PcaExec, "pca", PcaPlan);
 
 impl DisplayAs for PcaExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
