@@ -19,6 +19,7 @@ use datafusion::logical_expr::{
     lit,
 };
 
+use crate::functions::common::money::round_money;
 use crate::functions::rfm::{AMOUNT, ORDER, Options, Roles, TS, purchase_rows};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 
@@ -178,7 +179,7 @@ impl SegqlTableFunction for CohortsFunction {
                 retention.alias("retention"),
                 // rounded as rfm()'s monetary is: a parallel sum adds the amounts in an order
                 // that depends on the partitioning, which only the last bits show
-                round(vec![col("revenue"), lit(6i64)]).alias("revenue"),
+                round_money(col("revenue"))?.alias("revenue"),
                 col("orders"),
             ])?
             .build()

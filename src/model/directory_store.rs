@@ -163,9 +163,11 @@ fn decode(name: &str, path: &Path, bytes: &[u8]) -> Result<SegmentModel, StoreEr
         format_version: Option<u32>,
     }
     let header: Header = serde_json::from_slice(bytes).map_err(|e| {
-        corrupt(format!(
-            "not a valid model file (truncated or damaged?): {e}"
-        ))
+        corrupt(match e.classify() {
+            // well-formed JSON of another shape: someone else's file
+            serde_json::error::Category::Data => format!("not a segql model file: {e}"),
+            _ => format!("not a valid model file (truncated or damaged?): {e}"),
+        })
     })?;
     if header.format.as_deref() != Some(FORMAT) {
         return Err(corrupt("not a segql model file".into()));

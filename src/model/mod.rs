@@ -379,6 +379,15 @@ impl SegmentModel {
         if let Some(error) = self.check_kind() {
             return Err(error);
         }
+        // A hand-edited k or segment list: scoring would silently use the segments, profiles
+        // and reports the recorded k.
+        let recorded_k = self.search.as_ref().map_or(self.options.k, |s| s.chosen_k);
+        if matches!(self.kind, ModelKind::Kmeans | ModelKind::Hclust) && recorded_k != self.k() {
+            return Err(format!(
+                "it records k = {recorded_k} but has {} segments",
+                self.k()
+            ));
+        }
         for f in &self.features {
             let ok = f.transform.is_valid();
             let scaler_ok = f

@@ -121,6 +121,11 @@ pub enum TrainError {
         "feature '{0}' has the same value in every row, so it cannot be standardised; leave it out of features => or pass scale => 'none'"
     )]
     ZeroVariance(String),
+    /// A feature's range is wider than a DOUBLE holds, so it cannot be scaled.
+    #[error(
+        "feature '{0}' spans more than the largest DOUBLE (about 1.8e308), so it cannot be scaled; the values are in the wrong unit or damaged: divide them in a subquery, as in (SELECT {0} / 1e300 AS {0} FROM <table>), or filter the extreme rows out"
+    )]
+    TooWide(String),
     /// A transform cannot take a feature's values and shifting is off.
     #[error(
         "feature '{feature}' has values down to {}, but transform '{}' needs {} values; pass shift => true to shift them, or use transform => '{feature}: yeojohnson', which takes any sign",
@@ -375,8 +380,13 @@ fn prepare_features(
         let stats = stats(column, &values, nulls.get(j).copied().unwrap_or(0));
         let scaler = match options.scale {
             Some(kind) => {
-                let scaler = Scaler::fit(kind, &values)
-                    .ok_or_else(|| TrainError::ZeroVariance(name.clone()))?;
+                let scaler = Scaler::fit(kind, &values).ok_or_else(|| {
+                    if values.iter().all(|v| *v == values[0]) {
+                        TrainError::ZeroVariance(name.clone())
+                    } else {
+                        TrainError::TooWide(name.clone())
+                    }
+                })?;
                 for v in &mut values {
                     *v = scaler.apply(*v);
                 }

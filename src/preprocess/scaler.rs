@@ -68,9 +68,7 @@ impl Scaler {
     /// scaled). A robust scaler of a feature whose quartiles coincide divides by 1, as
     /// scikit-learn's does.
     pub fn fit(kind: ScaleKind, values: &[f64]) -> Option<Self> {
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let (mean, std) = moments(values);
         if !(std > 0.0 && std.is_finite()) {
             return None;
         }
@@ -85,6 +83,9 @@ impl Scaler {
             ScaleKind::MinMax => {
                 let min = values.iter().copied().fold(f64::INFINITY, f64::min);
                 let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                if !(max - min).is_finite() {
+                    return None;
+                }
                 (min, max - min)
             }
         };
@@ -103,6 +104,26 @@ impl Scaler {
     /// The value before scaling.
     pub fn invert(&self, z: f64) -> f64 {
         z * self.scale + self.center
+    }
+}
+
+/// The mean and (population) standard deviation; values so large that their squares or sum
+/// overflow are divided by the largest magnitude first, so any finite input gives a finite
+/// answer when one exists.
+fn moments(values: &[f64]) -> (f64, f64) {
+    let direct = |divisor: f64| {
+        let n = values.len() as f64;
+        let mean = values.iter().map(|v| v / divisor).sum::<f64>() / n;
+        let variance = values
+            .iter()
+            .map(|v| (v / divisor - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        (mean * divisor, variance.sqrt() * divisor)
+    };
+    match direct(1.0) {
+        (mean, std) if mean.is_finite() && std.is_finite() => (mean, std),
+        _ => direct(values.iter().fold(0.0, |m: f64, v| m.max(v.abs()))),
     }
 }
 

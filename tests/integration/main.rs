@@ -12,6 +12,7 @@ mod hints;
 mod kmeans_library;
 mod kmeans_reference;
 mod library;
+mod model_files;
 mod model_format;
 mod model_store_crash;
 mod object_stores;

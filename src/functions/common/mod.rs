@@ -110,6 +110,7 @@ pub(crate) mod fit_options;
 pub(crate) mod labelled_fit;
 pub(crate) mod labelled_tables;
 pub(crate) mod model_table;
+pub(crate) mod money;
 pub(crate) mod over_input;
 pub(crate) mod result_columns;
 pub(crate) mod scalar;

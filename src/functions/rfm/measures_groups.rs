@@ -296,6 +296,24 @@ impl Taken {
     }
 }
 
+/// An error when a customer's amounts, each finite (`rfm()` checks them on the way in), add up
+/// past the largest DOUBLE: an infinite monetary value would sort first and score every other
+/// customer against it.
+fn check_totals_finite(totals: &[Totals]) -> Result<()> {
+    match totals.iter().find(|t| !t.sum.is_finite()) {
+        Some(t) => Err(crate::error::data_err(
+            "rfm",
+            format!(
+                "a customer's amounts add up to {} (past the largest DOUBLE, about 1.8e308), so \
+                 monetary overflows; the amounts are in the wrong unit or damaged: scale them, \
+                 as in amount => 'amount / 1e6', or filter the extreme rows out in a subquery",
+                t.sum
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// How many pairs each of `groups` groups has, from pairs in group order.
 fn counts<K>(pairs: &[(u32, K)], groups: usize) -> Int64Array {
     let mut counts = vec![0i64; groups];
@@ -397,6 +415,7 @@ impl GroupsAccumulator for RfmMeasuresGroups {
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let taken = self.take(emit_to);
+        check_totals_finite(&taken.totals)?;
         let groups = taken.totals.len();
         let counted = taken.counted();
         let columns: Vec<ArrayRef> = vec![

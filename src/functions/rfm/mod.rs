@@ -30,7 +30,7 @@ pub mod totals;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::functions::core::expr_fn::get_field;
-use datafusion::functions::expr_fn::{coalesce, greatest, round, starts_with};
+use datafusion::functions::expr_fn::{coalesce, greatest, starts_with};
 use datafusion::logical_expr::planner::RelationPlannerContext;
 use datafusion::logical_expr::{
     Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, col, ident, lit, when,
@@ -40,6 +40,7 @@ use ranks::Ranking;
 use segql_timestamp::MICROS_PER_DAY;
 
 use crate::error::arg_err;
+use crate::functions::common::money::round_money;
 use crate::planner::option_expr::{plan_option_expr, quote_ident};
 use crate::planner::{Args, FunctionSpec, Param, ParamKind, SegqlTableFunction};
 use crate::rfm::columns::{DetectError, Role, detect, find_column};
@@ -512,10 +513,7 @@ fn measures(
     let first_us = cast(col("first_purchase"), DataType::Int64);
     let last_us = cast(col("last_purchase"), DataType::Int64);
     let day_number = |c: &str| cast(cast(col(c), DataType::Date32), DataType::Int64);
-    // Monetary is rounded to 1e-6: a parallel sum adds a customer's lines in an order that
-    // depends on partitioning, and the last bits it leaves would change scores and the models
-    // fitted on them. Rounding makes the value the same on any partitioning.
-    let monetary = round(vec![coalesce(vec![col(SUM), lit(0.0)]), lit(6i64)]);
+    let monetary = round_money(coalesce(vec![col(SUM), lit(0.0)]))?;
     let periodicity = when(
         col(DAYS).gt(lit(1i64)),
         cast(
