@@ -17,6 +17,7 @@ mod model_format;
 mod model_store_crash;
 mod object_stores;
 mod pca_reference;
+mod properties;
 mod quality_reference;
 mod readme;
 mod report;
