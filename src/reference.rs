@@ -104,6 +104,51 @@ fn escape(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// One declared argument of a table function, for tools that write calls rather than read
+/// about them (the SQL fuzzer in tests/integration/sql_fuzz.rs generates every option from
+/// these, so a new option is fuzzed the day it is declared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argument {
+    /// The name used in `name => value`.
+    pub name: &'static str,
+    /// What it accepts, in words: `a relation`, `an integer`, `a number`, `a string`,
+    /// `a boolean`, `a date or timestamp`, `an integer or 'auto'`, `a relation or a model name`.
+    pub accepts: &'static str,
+    /// Whether it may be given by position.
+    pub positional: bool,
+    /// Whether the call fails without it.
+    pub required: bool,
+}
+
+/// Every table function's name with its arguments, positional ones first, in order.
+pub fn table_function_arguments() -> Vec<(&'static str, Vec<Argument>)> {
+    table_function_specs()
+        .into_iter()
+        .map(|spec| {
+            let arguments = spec
+                .params
+                .iter()
+                .map(|p| Argument {
+                    name: p.name,
+                    accepts: p.kind.describe(),
+                    positional: p.positional,
+                    required: p.required,
+                })
+                .collect();
+            (spec.name, arguments)
+        })
+        .collect()
+}
+
+/// The names of segql's scalar and aggregate functions (`assign_segment(model, ...)`,
+/// `rfm(time, amount, as_of)`, the `segql_*` building blocks), in reference order.
+pub fn expression_function_names() -> Vec<&'static str> {
+    expression_docs()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// One line per segql function: its signature and what it does (the shell's `\h`).
 pub fn function_list() -> String {
     let mut out = String::from("segql's functions (\\h NAME for details):\n\n");

@@ -108,6 +108,11 @@ pub enum HclustError {
         /// The linkage asked for.
         linkage: Linkage,
     },
+    /// Points so far apart that a squared distance overflows a DOUBLE.
+    #[error(
+        "the points are too far apart to measure: a squared distance passes the largest DOUBLE (about 1.8e308); scale the features (scale => 'standard') or divide them in a subquery"
+    )]
+    DistanceOverflow,
     /// The caller cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -132,6 +137,9 @@ pub fn linkage(
         });
     }
     let points = Points::new(x);
+    if !points.distances_are_finite() {
+        return Err(HclustError::DistanceOverflow);
+    }
     let merges = match linkage {
         Linkage::Ward => ward_chain::merges(&points, cancelled)?,
         Linkage::Single => spanning_tree::merges(&points, cancelled)?,
@@ -158,6 +166,21 @@ impl Points {
             n,
             d,
         }
+    }
+
+    /// Whether every squared distance is finite: the widest one is at most the sum of each
+    /// feature's squared range (the bounding box's diagonal), checked in O(n d).
+    fn distances_are_finite(&self) -> bool {
+        let mut diagonal = 0.0;
+        for j in 0..self.d {
+            let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+            for i in 0..self.n {
+                low = low.min(self.values[i * self.d + j]);
+                high = high.max(self.values[i * self.d + j]);
+            }
+            diagonal += (high - low).powi(2);
+        }
+        diagonal.is_finite()
     }
 
     pub fn row(&self, i: usize) -> &[f64] {
@@ -289,6 +312,27 @@ impl Tree {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// Rows no linkage can measure give an error or a tree, never a panic: distances that
+    /// overflow are refused up front, and a NaN (which the SQL layer refuses before it gets
+    /// here) still leaves each step a cluster to merge.
+    #[test]
+    fn unmeasurable_rows_never_panic() {
+        let far = array![[1e308], [-1e308], [0.0]];
+        let nan = array![[f64::NAN], [1.0], [2.0], [f64::NAN]];
+        for l in [
+            Linkage::Ward,
+            Linkage::Single,
+            Linkage::Complete,
+            Linkage::Average,
+        ] {
+            assert_eq!(
+                linkage(far.view(), l, &|| false).err(),
+                Some(HclustError::DistanceOverflow)
+            );
+            assert_eq!(linkage(nan.view(), l, &|| false).unwrap().merges.len(), 3);
+        }
+    }
 
     /// Five points on a line, 0, 1, 3, 7, 15: every linkage's tree worked out by hand.
     #[test]

@@ -45,7 +45,9 @@ pub(super) fn merges(
                     continue;
                 }
                 let key = clusters.key(x, i);
-                if key < best {
+                // (the first candidate is taken whatever its key, so a NaN cannot leave the
+                // link without a cluster to point at)
+                if key < best || y == usize::MAX {
                     best = key;
                     y = i;
                 }

@@ -28,7 +28,9 @@ pub(super) fn merges(
             if reach[i] > dist {
                 reach[i] = dist;
             }
-            if reach[i] < best {
+            // (the first outside point is taken whatever its reach, so a NaN distance
+            // cannot leave the step without a point)
+            if reach[i] < best || y == usize::MAX {
                 best = reach[i];
                 y = i;
             }

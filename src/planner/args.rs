@@ -426,8 +426,12 @@ fn constant_arg(
     let planned = ctx
         .sql_to_expr(expr, &DFSchema::empty())
         .map_err(|e| wrong(&format!(" ({})", first_line(&e.to_string()))))?;
-    let folded = ExprSimplifier::new(SimplifyContext::default())
-        .simplify(planned)
+    // coerced first, as the SQL planner's analyzer would: folding `[1, 2, 2.5]` uncoerced
+    // hands Arrow arrays of two types to one list
+    let simplifier = ExprSimplifier::new(SimplifyContext::default());
+    let folded = simplifier
+        .coerce(planned, &DFSchema::empty())
+        .and_then(|coerced| simplifier.simplify(coerced))
         .map_err(|e| wrong(&format!(" ({})", first_line(&e.to_string()))))?;
     let Expr::Literal(value, _) = folded else {
         if matches!(folded, Expr::Placeholder(_)) {

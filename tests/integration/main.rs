@@ -24,3 +24,4 @@ mod report;
 mod rfm_memory_limit;
 mod rfm_reference;
 mod shell_pty;
+mod sql_fuzz;
