@@ -17,11 +17,25 @@ pub(super) const MAX_FEATURES: usize = 4;
 /// A cell's coordinates, padded with zeros to [`MAX_FEATURES`].
 type Cell = [i64; MAX_FEATURES];
 
+/// The side of a cell for radius `eps` in `d` features.
+fn side(d: usize, eps: f64) -> f64 {
+    eps / (d as f64).sqrt() * (1.0 - 1e-9)
+}
+
+/// Whether every point's cell number is exact: values more than 2^52 cells from the origin
+/// (a tiny `eps` against large values) would round to one shared cell and join points that are
+/// far apart, so the caller joins them pair by pair instead.
+pub(super) fn fits(points: &[f64], d: usize, eps: f64) -> bool {
+    const EXACT: f64 = (1u64 << 52) as f64;
+    let side = side(d, eps);
+    side > 0.0 && points.iter().all(|v| (v / side).abs() < EXACT)
+}
+
 /// Each core point's union-find root after joining core points within `r2 = eps²`; `points`
-/// has `d` (1 to [`MAX_FEATURES`]) values per point.
+/// has `d` (1 to [`MAX_FEATURES`]) values per point, each within [`fits`]' range.
 pub(super) fn connect(points: &[f64], d: usize, core: &[bool], eps: f64) -> Vec<usize> {
     let n = core.len();
-    let side = eps / (d as f64).sqrt() * (1.0 - 1e-9);
+    let side = side(d, eps);
     let r2 = eps * eps;
     let row = |i: usize| &points[i * d..(i + 1) * d];
     let cell_of = |i: usize| -> Cell {

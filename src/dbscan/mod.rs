@@ -58,7 +58,7 @@ pub fn dbscan(points: &[f64], d: usize, eps: f64, min_samples: usize, threads: u
     });
 
     // 2. clusters: connected core points, through a grid for few features
-    let roots = if d <= grid::MAX_FEATURES {
+    let roots = if d <= grid::MAX_FEATURES && grid::fits(points, d, eps) {
         grid::connect(points, d, &core, eps)
     } else {
         connect_cores(&tree, points, d, &core, r2, threads)
@@ -245,6 +245,18 @@ impl UnionFind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Values too many cells from the origin for exact cell numbers (a tiny eps against large
+    /// values, or values near the largest DOUBLE) are joined pair by pair: three points
+    /// 1e10 apart with eps 1e-300 are three clusters, not one shared cell (found by the SQL
+    /// fuzzer, which also hit an overflow in the cell arithmetic).
+    #[test]
+    fn far_values_are_not_rounded_into_one_cell() {
+        assert_eq!(dbscan(&[0.0, 1e10, 2e10], 1, 1e-300, 1, 1).clusters, 3);
+        let fit = dbscan(&[1e308, -1e308, 0.0, 0.5], 1, 1.0, 2, 1);
+        assert_eq!(fit.clusters, 1);
+        assert_eq!(fit.labels, [NOISE, NOISE, 0, 0]);
+    }
 
     /// Worked by hand on a line with eps 1 and min_samples 3: 0, 0.5, 1 are core (three within
     /// 1 of each), 1.8 is a border point of that cluster (one core within 1: the point at 1),

@@ -148,8 +148,11 @@ impl DirectoryStore {
     }
 }
 
-/// Parse and check a model file's bytes.
-fn decode(name: &str, path: &Path, bytes: &[u8]) -> Result<SegmentModel, StoreError> {
+/// Parse and check the bytes of model `name`'s file (`path` is named in errors): what
+/// [`ModelStore::load`] does once it has read the file, for models kept somewhere else (an
+/// object store, a database column) and for the model-file fuzzer. Any bytes give a model
+/// that passed [`SegmentModel::validate`] or a [`StoreError::Corrupt`] saying what is wrong.
+pub fn decode(name: &str, path: &Path, bytes: &[u8]) -> Result<SegmentModel, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt {
         name: name.to_string(),
         path: path.to_path_buf(),

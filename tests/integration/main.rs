@@ -15,6 +15,7 @@ mod library;
 mod model_files;
 mod model_format;
 mod model_store_crash;
+mod mutation_fuzz;
 mod object_stores;
 mod pca_reference;
 mod properties;

@@ -43,6 +43,10 @@ pub fn parse_ks(text: &str, max: usize) -> Result<Vec<usize>, KsError> {
                 if from > to {
                     return Err(KsError::Reversed { from, to });
                 }
+                // bounds first: '2..9223372036854775807' must not allocate its whole range
+                if let Some(k) = [from, to].into_iter().find(|&k| k < 1 || k > max) {
+                    return Err(KsError::OutOfRange { k, max });
+                }
                 ks.extend(from..=to);
             }
             None => ks.push(number(part, part)?),
@@ -98,6 +102,21 @@ impl fmt::Display for KsText<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_range_is_refused_before_it_is_spelled_out() {
+        assert_eq!(
+            parse_ks("2..9223372036854775807", 1000),
+            Err(KsError::OutOfRange {
+                k: 9223372036854775807,
+                max: 1000
+            })
+        );
+        assert_eq!(
+            parse_ks("0..3", 1000),
+            Err(KsError::OutOfRange { k: 0, max: 1000 })
+        );
+    }
 
     #[test]
     fn ranges_and_lists() {

@@ -1,0 +1,1 @@
+SELECT * FROM kmeans_evaluate('m', pts, view => 'segments', silhouette_sample => 50, seed => 3)

@@ -1,0 +1,1 @@
+SELECT * FROM assign_segment('m', pts)

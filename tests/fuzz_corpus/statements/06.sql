@@ -1,0 +1,1 @@
+SELECT id, assign_segment('m', x, y) FROM pts

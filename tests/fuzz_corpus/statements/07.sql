@@ -1,0 +1,1 @@
+SELECT * FROM rfm(sales, as_of => '2011-12-10', bins => 5, ties => 'split', returns => 'exclude', customer => 'customer_id', order_id => 'invoice', amount => 'quantity * price', time => 'to_timestamp(invoice_date, ''%d/%m/%Y %H:%M'')')

@@ -1,0 +1,1 @@
+SELECT * FROM feature_skewness(pts, 'x, y')

@@ -1,0 +1,1 @@
+SELECT * FROM pca(pts, components => 2, features => 'x, y', transform => 'cbrt', scale => 'standard', model => 'p')

@@ -1,0 +1,1 @@
+SELECT * FROM pca_project('p', pts)

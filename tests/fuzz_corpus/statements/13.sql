@@ -1,0 +1,1 @@
+SELECT * FROM hclust_tree(pts, features => 'x, y', linkage => 'single')

@@ -1,0 +1,1 @@
+SELECT * FROM dbscan_eps(pts, 2, features => 'x, y')

@@ -1,0 +1,1 @@
+SELECT rename_segments('m', '0: Champions, 1: At risk, 2: New')

@@ -1,0 +1,1 @@
+SELECT * FROM demo_customers(rows => 50, seed => 1)
