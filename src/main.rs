@@ -335,6 +335,10 @@ struct ServeArgs {
     /// Most clients connected at once.
     #[arg(long, default_value_t = 64)]
     max_connections: usize,
+    /// Longest a client may take to connect and log in (e.g. 10s); slower ones are
+    /// disconnected so they cannot hold connection slots.
+    #[arg(long, default_value = "10s", value_parser = segql::server::parse_timeout)]
+    startup_timeout: std::time::Duration,
     /// Longest statement text accepted (e.g. 1MiB).
     #[arg(long, default_value = "1MiB", value_parser = segql::server::parse_size)]
     max_query_bytes: usize,
@@ -362,6 +366,9 @@ impl ServeArgs {
             memory_limit: self.memory_limit,
             statement_timeout: Some(self.statement_timeout).filter(|t| !t.is_zero()),
             max_connections: self.max_connections.max(1),
+            startup_timeout: self
+                .startup_timeout
+                .max(std::time::Duration::from_millis(100)),
             max_query_bytes: self.max_query_bytes,
             cluster: self.cluster,
         }

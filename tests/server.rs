@@ -10,6 +10,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "server/faults.rs"]
+mod faults;
 #[path = "server/postgres_parity.rs"]
 mod postgres_parity;
 

@@ -48,17 +48,19 @@ pub struct ConnectionHandlers {
     shared: Arc<Shared>,
     service: Arc<QueryService>,
     admitted: bool,
+    logged_in: Arc<watch::Sender<bool>>,
 }
 
 impl ConnectionHandlers {
     /// Handlers over `ctx` (this connection's own context); `admitted` is false when the
     /// connection is over `--max-connections` and must be refused at start-up; `closed` turns
-    /// true when the client's socket closes.
+    /// true when the client's socket closes; `logged_in` is set once the client is logged in.
     pub fn new(
         shared: Arc<Shared>,
         ctx: Arc<SessionContext>,
         admitted: bool,
         closed: watch::Receiver<bool>,
+        logged_in: Arc<watch::Sender<bool>>,
     ) -> Self {
         let hooks: Vec<Arc<dyn QueryHook>> = vec![
             Arc::new(SavepointHook),
@@ -87,6 +89,7 @@ impl ConnectionHandlers {
             shared,
             service,
             admitted,
+            logged_in,
         }
     }
 }
@@ -122,6 +125,7 @@ impl PgWireServerHandlers for ConnectionHandlers {
             admitted: self.admitted,
             require_tls: self.shared.require_tls,
             max_connections: self.shared.max_connections,
+            logged_in: Arc::clone(&self.logged_in),
         })
     }
 

@@ -24,6 +24,7 @@ pub struct Server {
     shared: Arc<Shared>,
     contexts: Arc<Contexts>,
     slots: Arc<Semaphore>,
+    startup_timeout: Duration,
 }
 
 impl Server {
@@ -74,6 +75,7 @@ impl Server {
             shared: Arc::new(shared),
             contexts: Arc::new(contexts),
             slots: Arc::new(Semaphore::new(options.max_connections)),
+            startup_timeout: options.startup_timeout,
         })
     }
 
@@ -148,13 +150,30 @@ impl Server {
                 return;
             }
         };
-        let handlers =
-            ConnectionHandlers::new(Arc::clone(&self.shared), ctx, permit.is_some(), closed_rx);
+        let (logged_in_tx, logged_in) = watch::channel(false);
+        let handlers = ConnectionHandlers::new(
+            Arc::clone(&self.shared),
+            ctx,
+            permit.is_some(),
+            closed_rx,
+            Arc::new(logged_in_tx),
+        );
         let tls = self.tls.clone();
+        let startup_timeout = self.startup_timeout;
         tokio::spawn(async move {
             let watch_task = tokio::spawn(watch_disconnect(watcher, closed_tx));
-            if let Err(e) = pgwire::tokio::process_socket(socket, tls, handlers).await {
-                eprintln!("segql serve: {peer}: connection closed: {e}");
+            tokio::select! {
+                served = pgwire::tokio::process_socket(socket, tls, handlers) => {
+                    if let Err(e) = served {
+                        eprintln!("segql serve: {peer}: connection closed: {e}");
+                    }
+                }
+                () = startup_deadline(startup_timeout, logged_in) => {
+                    eprintln!(
+                        "segql serve: {peer}: not logged in within {} s (--startup-timeout); disconnected",
+                        startup_timeout.as_secs_f64()
+                    );
+                }
             }
             // The watcher holds a second descriptor of the socket: end it so the socket closes.
             watch_task.abort();
@@ -178,6 +197,16 @@ fn split_watch(socket: TcpStream) -> std::io::Result<(TcpStream, TcpStream)> {
         TcpStream::from_std(std_socket)?,
         TcpStream::from_std(second)?,
     ))
+}
+
+/// Ends when `timeout` passes before the client is logged in; never ends once it is.
+async fn startup_deadline(timeout: Duration, mut logged_in: watch::Receiver<bool>) {
+    let in_time = tokio::time::timeout(timeout, logged_in.wait_for(|&logged_in| logged_in))
+        .await
+        .is_ok_and(|waited| waited.is_ok());
+    if in_time {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Set `closed` when the peer shuts its side (FIN or reset). Never reads: the protocol

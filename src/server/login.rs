@@ -9,7 +9,7 @@ use futures::Sink;
 use pgwire::api::auth::noop::NoopStartupHandler;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
-use pgwire::api::{ClientInfo, ConnectionManager};
+use pgwire::api::{ClientInfo, ConnectionManager, PgWireConnectionState};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
@@ -42,6 +42,8 @@ pub(super) struct Startup {
     pub(super) admitted: bool,
     pub(super) require_tls: bool,
     pub(super) max_connections: usize,
+    /// Set once the client is logged in, which ends its start-up timeout.
+    pub(super) logged_in: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 #[async_trait]
@@ -77,8 +79,12 @@ impl StartupHandler for Startup {
             }
         }
         match &self.login {
-            Login::Scram(handler) => handler.on_startup(client, message).await,
-            Login::Open(handler) => handler.on_startup(client, message).await,
+            Login::Scram(handler) => handler.on_startup(client, message).await?,
+            Login::Open(handler) => handler.on_startup(client, message).await?,
         }
+        if matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            self.logged_in.send_replace(true);
+        }
+        Ok(())
     }
 }

@@ -41,6 +41,9 @@ pub struct ServeOptions {
     pub statement_timeout: Option<Duration>,
     /// Most clients connected at once.
     pub max_connections: usize,
+    /// Longest a client may take from connecting to being logged in; a client that has not
+    /// finished the start-up by then is disconnected, freeing its connection slot.
+    pub startup_timeout: Duration,
     /// Longest SQL text accepted, in bytes.
     pub max_query_bytes: usize,
     /// Run queries over data on the Ballista cluster whose scheduler is at this address
@@ -66,6 +69,7 @@ impl ServeOptions {
             memory_limit: 2 << 30,
             statement_timeout: Some(Duration::from_secs(300)),
             max_connections: 64,
+            startup_timeout: Duration::from_secs(10),
             max_query_bytes: 1 << 20,
             cluster: None,
         }
