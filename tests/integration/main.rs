@@ -7,6 +7,7 @@
 mod cli;
 mod cohorts_reference;
 mod dbscan_reference;
+mod fit_memory_limit;
 mod hclust_reference;
 mod hints;
 mod kmeans_library;

@@ -361,3 +361,27 @@ fn a_client_that_stops_reading_blocks_no_one_and_holds_little_memory() {
         "slow reader: RSS {before} kB -> {during} kB; 20 queries beside it in {others_took:?}"
     );
 }
+
+#[test]
+fn a_fit_over_the_per_query_memory_limit_fails_and_the_server_stays_up() {
+    let mut server = open_server(&["--memory-limit", "8MiB"]);
+    let pid = server.child.id();
+    let before = rss_kib(pid);
+    let mut client = Raw::login(server.port).unwrap();
+    let error = client
+        .query(
+            "SELECT * FROM kmeans_fit((SELECT CAST(value % 1000 AS DOUBLE) AS x, \
+             CAST(value % 977 AS DOUBLE) AS y FROM generate_series(1, 3000000)), 3)",
+        )
+        .unwrap_err();
+    assert!(
+        error.message.contains(
+            "kmeans_fit: the fit keeps its input's rows in memory, and they pass the memory limit of 8.0 MiB"
+        ),
+        "{error:?}"
+    );
+    // 3,000,000 rows of two features would be 144 MB with the fit's copies
+    assert!(rss_kib(pid) < before + 100 * 1024);
+    assert_eq!(client.query("SELECT 1").unwrap(), [["1"]]);
+    still_serving(&mut server);
+}

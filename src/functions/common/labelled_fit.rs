@@ -24,6 +24,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::dbscan::{NOISE, k_distances};
 use crate::error::data_err;
 use crate::functions::common::feature_columns::as_f64;
+use crate::functions::common::fit_memory::{FitMemory, collect_counted};
 use crate::functions::common::over_input::{InputOperator, OverInput, Scan};
 use crate::functions::common::{final_single_partition, one_partition};
 use crate::functions::kmeans_fit::exec::run_blocking;
@@ -202,9 +203,11 @@ impl ExecutionPlan for LabelledFitExec {
         let threads = context.session_config().target_partitions().max(1);
         let cancel = Arc::new(AtomicBool::new(false));
         let stop_when_dropped = CancelOnDrop(Arc::clone(&cancel));
+        let memory = FitMemory::new(plan.function, "LabelledFitExec", &context);
+        let features = plan.features.len();
         let fut = async move {
             let _stop_when_dropped = stop_when_dropped;
-            let batches: Vec<RecordBatch> = input.try_collect().await?;
+            let batches = collect_counted(input, memory, features).await?;
             let reads = batches
                 .iter()
                 .map(|b| RowFeatures::read(&plan, b))

@@ -106,6 +106,7 @@ pub(crate) use function_doc;
 
 pub(crate) mod by_address;
 pub mod feature_columns;
+pub(crate) mod fit_memory;
 pub(crate) mod fit_options;
 pub(crate) mod labelled_fit;
 pub(crate) mod labelled_tables;

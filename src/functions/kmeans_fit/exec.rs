@@ -25,6 +25,7 @@ use super::fit_observer::{FitObserver, FitStart};
 use super::{FitOutput, FitPlan};
 use crate::error::data_err;
 use crate::functions::common::feature_columns::as_f64;
+use crate::functions::common::fit_memory::FitMemory;
 use crate::functions::common::{
     execute_only_partition, final_single_partition, one_input_operator, one_partition,
 };
@@ -130,9 +131,10 @@ impl ExecutionPlan for KMeansFitExec {
         // Dropping the stream (a cancelled query) stops the fit on its blocking thread.
         let cancel = Arc::new(AtomicBool::new(false));
         let stop_when_dropped = CancelOnDrop(Arc::clone(&cancel));
+        let mut memory = FitMemory::new(plan.function, "KMeansFitExec", &context);
         let fut = async move {
             let _stop_when_dropped = stop_when_dropped;
-            let data = collect_features(input, &plan).await?;
+            let data = collect_features(input, &plan, &mut memory).await?;
             let mut options = plan.options.clone();
             options.kmeans.threads = threads;
             let mut monitor = Monitor::new().with_cancel(cancel);
@@ -248,10 +250,12 @@ pub(crate) async fn run_blocking<T: Send + 'static>(
 }
 
 /// Read the feature columns of every input batch as `f64`, applying the NULL policy (for
-/// `feature_skewness`, leaving NULLs out of each column on its own).
+/// `feature_skewness`, leaving NULLs out of each column on its own), counting them in
+/// `memory`.
 async fn collect_features(
     mut input: SendableRecordBatchStream,
     plan: &FitPlan,
+    memory: &mut FitMemory,
 ) -> Result<FeatureData> {
     let d = plan.features.len();
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); d];
@@ -261,6 +265,7 @@ async fn collect_features(
     let mut seen = 0u64;
     while let Some(batch) = input.next().await {
         let batch = batch?;
+        memory.grow_values(batch.num_rows() * d)?;
         let arrays: Vec<Float64Array> = plan
             .indices
             .iter()

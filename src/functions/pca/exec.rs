@@ -21,6 +21,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::{PcaOutput, PcaPlan, components_table};
 use crate::error::data_err;
 use crate::functions::common::feature_columns::as_f64;
+use crate::functions::common::fit_memory::{FitMemory, collect_counted};
 use crate::functions::common::{final_single_partition, one_input_operator, one_partition};
 use crate::functions::kmeans_fit::exec::run_blocking;
 use crate::model::{FeatureData, ModelStore, NullPolicy, SegmentModel, prepare, train_pca};
@@ -133,8 +134,10 @@ impl ExecutionPlan for PcaExec {
         }
         let store = Arc::clone(&self.store);
         let threads = context.session_config().target_partitions().max(1);
+        let memory = FitMemory::new(plan.function, "PcaExec", &context);
+        let features = plan.features.len();
         let fut = async move {
-            let batches: Vec<RecordBatch> = input.try_collect().await?;
+            let batches = collect_counted(input, memory, features).await?;
             let reads = batches
                 .iter()
                 .map(|b| RowFeatures::read(&plan, b))
