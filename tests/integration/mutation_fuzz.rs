@@ -28,6 +28,8 @@ use segql::model::MemoryStore;
 use segql::model::ModelStore;
 use segql::model::directory_store::decode;
 
+use super::sql_fuzz::{is_internal, judge};
+
 const CORPUS: &str = "tests/fuzz_corpus";
 
 fn iterations(default: usize) -> usize {
@@ -154,29 +156,6 @@ fn swap_token(rng: &mut ChaCha8Rng, out: &mut Vec<u8>) {
         .map_or(out.len(), |n| i + n);
     let edge = EDGES[rng.random_range(0..EDGES.len())].as_bytes().to_vec();
     out.splice(i..end, edge);
-}
-
-fn judge(outcome: std::thread::Result<Result<(), DataFusionError>>) -> Option<String> {
-    match outcome {
-        Err(panic) => Some(format!(
-            "panicked: {}",
-            panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default()
-        )),
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => is_internal(&e).then(|| format!("internal error or panic: {e}")),
-    }
-}
-
-/// An error that is segql's or DataFusion's fault, not the input's.
-fn is_internal(e: &DataFusionError) -> bool {
-    let message = e.to_string();
-    matches!(e.find_root(), DataFusionError::Internal(_))
-        || message.contains("a bug in segql")
-        || message.to_lowercase().contains("panic")
 }
 
 fn runtime() -> tokio::runtime::Runtime {

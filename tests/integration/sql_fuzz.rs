@@ -565,7 +565,7 @@ fn points(rng: &mut ChaCha8Rng) -> RecordBatch {
 }
 
 /// What a statement did: fine (a result, or an error for the user), or a failure to report.
-fn judge(outcome: std::thread::Result<Result<(), DataFusionError>>) -> Option<String> {
+pub(crate) fn judge(outcome: std::thread::Result<Result<(), DataFusionError>>) -> Option<String> {
     match outcome {
         Err(panic) => Some(format!(
             "panicked: {}",
@@ -576,14 +576,16 @@ fn judge(outcome: std::thread::Result<Result<(), DataFusionError>>) -> Option<St
                 .unwrap_or_default()
         )),
         Ok(Ok(())) => None,
-        Ok(Err(e)) => {
-            let message = e.to_string();
-            let internal = matches!(e.find_root(), DataFusionError::Internal(_))
-                || message.contains("a bug in segql");
-            (internal || message.to_lowercase().contains("panic"))
-                .then(|| format!("internal error or panic: {message}"))
-        }
+        Ok(Err(e)) => is_internal(&e).then(|| format!("internal error or panic: {e}")),
     }
+}
+
+/// An error that is segql's or DataFusion's fault, not the input's.
+pub(crate) fn is_internal(e: &DataFusionError) -> bool {
+    let message = e.to_string();
+    matches!(e.find_root(), DataFusionError::Internal(_))
+        || message.contains("a bug in segql")
+        || message.to_lowercase().contains("panic")
 }
 
 /// What a run did.
