@@ -312,10 +312,7 @@ fn a_burst_of_200_connections_against_64_slots() {
         (admitted, refused),
         (64, 136),
         "{:?}",
-        outcomes
-            .iter()
-            .filter(|o| !matches!(o, Ok(_)))
-            .collect::<Vec<_>>()
+        outcomes.iter().filter(|o| o.is_err()).collect::<Vec<_>>()
     );
     let counts: std::collections::BTreeSet<_> = outcomes.iter().flatten().collect();
     assert_eq!(
