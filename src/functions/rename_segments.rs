@@ -134,11 +134,15 @@ fn rename(
 ) -> std::result::Result<(), String> {
     let k = model.k();
     if let Some((segment, _)) = pairs.iter().find(|(s, _)| *s >= k) {
-        return Err(format!(
-            "model '{}' has segments 0 to {}, not {segment}",
-            model.name,
-            k - 1
-        ));
+        return Err(match k {
+            // a DBSCAN model whose every training row was noise
+            0 => format!("model '{}' has no segments to name", model.name),
+            _ => format!(
+                "model '{}' has segments 0 to {}, not {segment}",
+                model.name,
+                k - 1
+            ),
+        });
     }
     for (segment, name) in pairs {
         let info = &mut model.segments[*segment];
