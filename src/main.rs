@@ -116,6 +116,12 @@ enum Action {
         /// Number of distinct customers (default: rows / 25).
         #[arg(long)]
         customers: Option<usize>,
+        /// Generate in this many parts, one at a time, into the directory OUT
+        /// (`part-000.parquet`, ...): each part is held in memory while it is written, so
+        /// more than 200,000,000 rows need parts. Both segql and DuckDB read the directory as
+        /// one table.
+        #[arg(long, default_value_t = 1)]
+        parts: usize,
     },
     /// Print the SQL function reference (Markdown, as in README.md).
     Reference,
@@ -395,6 +401,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
             out,
             seed,
             customers,
+            parts,
         }) => {
             let config = DemoConfig {
                 rows,
@@ -402,7 +409,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
                 customers: customers.unwrap_or((rows / 25).max(1)),
                 ..DemoConfig::new(rows)
             };
-            generate(&config, &out).await?;
+            generate_parts(&config, parts, &out).await?;
             return Ok(Outcome::Completed);
         }
         Some(Action::Report(args)) => {
@@ -547,6 +554,33 @@ async fn executor(args: ExecutorArgs) -> Result<()> {
     };
     let store = Arc::new(segql::model::DirectoryStore::new(&args.models));
     segql::cluster::executor::run_executor(options, store).await
+}
+
+/// The most rows generated in memory at once (about 12 GB while being written).
+const MAX_ROWS_PER_PART: usize = 200_000_000;
+
+/// Write demo transactions to `out`, or with `parts` > 1 into the directory `out`, one part
+/// at a time.
+async fn generate_parts(config: &DemoConfig, parts: usize, out: &Path) -> Result<()> {
+    let parts = parts.max(1);
+    if config.rows.div_ceil(parts) > MAX_ROWS_PER_PART {
+        let needed = config.rows.div_ceil(MAX_ROWS_PER_PART);
+        return Err(DataFusionError::Plan(format!(
+            "generate: --rows {} would be held in memory at once; generate it in parts into a \
+             directory, e.g. --parts {needed} (at most {MAX_ROWS_PER_PART} rows per part)",
+            config.rows
+        )));
+    }
+    if parts == 1 {
+        return generate(config, out).await;
+    }
+    std::fs::create_dir_all(out).map_err(|e| {
+        DataFusionError::Plan(format!("generate: cannot create {}: {e}", out.display()))
+    })?;
+    for (i, part) in config.parts(parts).iter().enumerate() {
+        generate(part, &out.join(format!("part-{i:03}.parquet"))).await?;
+    }
+    Ok(())
 }
 
 /// Write demo transactions to `out` (CSV for a `.csv` name, else Parquet).

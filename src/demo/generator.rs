@@ -163,6 +163,11 @@ pub struct DemoConfig {
     pub seed: u64,
     /// Number of distinct products (plus three special codes).
     pub products: usize,
+    /// The id of the first customer; a part of a larger data set starts past the ids of the
+    /// parts before it, so the parts' customers are distinct.
+    pub first_customer: i64,
+    /// The number of the first invoice (likewise per part).
+    pub first_invoice: u64,
 }
 
 impl DemoConfig {
@@ -173,7 +178,40 @@ impl DemoConfig {
             customers: (rows / 25).max(1),
             seed: 42,
             products: 4000,
+            first_customer: FIRST_CUSTOMER,
+            first_invoice: FIRST_INVOICE,
         }
+    }
+}
+
+impl DemoConfig {
+    /// This data set cut into `parts` configurations of about equal size that can be generated
+    /// one at a time (a billion lines do not fit in memory at once): part `i` has its own seed
+    /// (`seed + i`) and its own customers and invoice numbers, past those of the parts before
+    /// it, so the parts together hold `rows` lines of `customers` distinct customers.
+    pub fn parts(&self, parts: usize) -> Vec<DemoConfig> {
+        let parts = parts.clamp(1, self.rows.max(1));
+        let share = |total: usize, i: usize| total / parts + usize::from(i < total % parts);
+        let mut first_customer = self.first_customer;
+        let mut first_invoice = self.first_invoice;
+        (0..parts)
+            .map(|i| {
+                let rows = share(self.rows, i);
+                let customers = share(self.customers, i).max(1);
+                let part = DemoConfig {
+                    rows,
+                    customers,
+                    seed: self.seed.wrapping_add(i as u64),
+                    first_customer,
+                    first_invoice,
+                    ..*self
+                };
+                first_customer += customers as i64;
+                // a part never has more invoices than lines
+                first_invoice += rows as u64;
+                part
+            })
+            .collect()
     }
 }
 
@@ -238,7 +276,7 @@ pub fn generate(config: &DemoConfig) -> Lines {
     assign_times(&mut rng, &mut invoices, &customers);
     invoices.sort_by_key(|inv| inv.seconds);
     let products = make_products(&mut rng, config.products.max(1));
-    make_lines(&mut rng, &invoices, products, config.rows)
+    make_lines(&mut rng, &invoices, products, config)
 }
 
 fn weighted(weights: impl IntoIterator<Item = f64>) -> WeightedIndex<f64> {
@@ -429,8 +467,9 @@ fn make_lines(
     rng: &mut ChaCha8Rng,
     invoices: &[Invoice],
     (products, popularity): (Vec<Product>, Vec<f64>),
-    rows: usize,
+    config: &DemoConfig,
 ) -> Lines {
+    let rows = config.rows;
     let pick_product = weighted(popularity);
     let pick_pack = weighted(PACKS.iter().map(|p| p.1));
     const SMALL: [i64; 8] = [1, 1, 1, 2, 2, 3, 4, 6];
@@ -447,7 +486,7 @@ fn make_lines(
     };
     for (number, inv) in invoices.iter().enumerate() {
         let time_us = (START_SECONDS + inv.seconds) * 1_000_000;
-        let customer = inv.customer.map(|c| FIRST_CUSTOMER + c as i64);
+        let customer = inv.customer.map(|c| config.first_customer + c as i64);
         for _ in 0..inv.lines {
             let p = pick_product.sample(rng);
             let mut price = products[p].price;
@@ -465,7 +504,7 @@ fn make_lines(
             if rng.random::<f64>() < 5e-4 {
                 price = 0.0;
             }
-            out.invoice.push(FIRST_INVOICE + number as u64);
+            out.invoice.push(config.first_invoice + number as u64);
             out.cancelled.push(inv.cancelled);
             out.product.push(p as u32);
             out.quantity.push(if inv.cancelled { -qty } else { qty });
@@ -518,6 +557,29 @@ mod tests {
         assert_eq!(a.customer, b.customer);
         let other = generate(&DemoConfig { seed: 7, ..config });
         assert_ne!(a.customer, other.customer);
+    }
+
+    #[test]
+    fn parts_add_up_and_keep_customers_and_invoices_apart() {
+        let whole = DemoConfig {
+            customers: 1_003,
+            ..DemoConfig::new(30_001)
+        };
+        let parts = whole.parts(4);
+        assert_eq!(parts.iter().map(|p| p.rows).sum::<usize>(), 30_001);
+        assert_eq!(parts.iter().map(|p| p.customers).sum::<usize>(), 1_003);
+        assert_eq!(parts[0].seed, 42);
+        assert_eq!(parts[3].seed, 45);
+        let lines: Vec<Lines> = parts.iter().map(generate).collect();
+        for pair in lines.windows(2) {
+            let customers = |l: &Lines| {
+                let ids = l.customer.iter().flatten();
+                (*ids.clone().min().unwrap(), *ids.max().unwrap())
+            };
+            assert!(customers(&pair[0]).1 < customers(&pair[1]).0);
+            assert!(pair[0].invoice.last() < pair[1].invoice.first());
+        }
+        assert_eq!(whole.parts(1), vec![whole]);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 
 use super::segql_rfm_measures::result_fields;
 use super::segql_timestamp::MICROS_PER_DAY;
-use crate::rfm::distinct::{GroupedKeys, LongTexts, TextKey, is_long};
+use crate::rfm::distinct::{GroupedKeys, KEY_TEXT_BYTES, LongTexts, TextKey, is_long};
 
 /// What the order id argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,7 +238,7 @@ impl RfmMeasuresGroups {
     fn order_list(&self, taken: &Taken) -> ArrayRef {
         let groups = taken.totals.len();
         if self.kind == OrderKind::Text {
-            let mut buffer = [0u8; 8];
+            let mut buffer = [0u8; KEY_TEXT_BYTES];
             let mut texts = StringBuilder::with_capacity(taken.text_orders.len(), 0);
             for &(_, key) in &taken.text_orders {
                 texts.append_value(self.long_texts.text_into(key, &mut buffer));
