@@ -7,6 +7,7 @@ process and its peak RSS is its own.
     python peers.py job FILE --k K --threads T [--repeat N]
     python peers.py search FILE --ks 2..10 --sample N [--repeat N]
     python peers.py silhouette ROWS [--repeat N]
+    python peers.py rfm_sums duckdb PATH --memory-limit-mib M [--spill-dir DIR]
 
 RFM is the same aggregate segql's rfm() computes at its core: per customer, days since the
 last purchase (as of the day after the last purchase in the file), distinct invoices, and the
@@ -61,6 +62,28 @@ def rfm_duckdb(path, repeat):
     sql = RFM_SQL.format(reader=reader, path=path)
     median, table = timed(lambda: con.sql(sql).to_arrow_table(), repeat)
     return median, table.num_rows, duckdb.__version__
+
+
+SUMS_SQL = """
+    SELECT count(*) AS customers, sum(recency_days) AS recency_days,
+           sum(frequency) AS frequency, sum(monetary) AS monetary
+    FROM ({rfm})
+"""
+
+
+def rfm_sums_duckdb(path, memory_limit_mib, spill_dir):
+    """The RFM aggregate over a data set too large to repeat (a billion rows), once, under a
+    memory limit (DuckDB spills to spill_dir), reduced to counts and sums to compare."""
+    import duckdb
+    con = duckdb.connect()
+    con.sql(f"SET memory_limit = '{memory_limit_mib}MiB'")
+    con.sql(f"SET temp_directory = '{spill_dir}'")
+    con.sql("SET preserve_insertion_order = false")
+    began = time.perf_counter()
+    row = con.sql(SUMS_SQL.format(rfm=RFM_SQL.format(reader="read_parquet", path=path))).fetchone()
+    took = time.perf_counter() - began
+    sums = dict(zip(["customers", "recency_days", "frequency", "monetary"], row))
+    return took, {k: float(v) for k, v in sums.items()}, duckdb.__version__
 
 
 def rfm_polars(path, repeat):
@@ -170,7 +193,7 @@ def silhouette(rows, repeat):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["rfm", "kmeans", "job", "search", "silhouette"])
+    parser.add_argument("task", choices=["rfm", "rfm_sums", "kmeans", "job", "search", "silhouette"])
     parser.add_argument("args", nargs="+")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--k", type=int, default=3)
@@ -178,12 +201,19 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ks", default="2..10")
     parser.add_argument("--sample", type=int, default=10000)
+    parser.add_argument("--memory-limit-mib", type=int, default=4096)
+    parser.add_argument("--spill-dir", default="/tmp")
     a = parser.parse_args()
     if a.task == "rfm":
         engine, path = a.args
         fn = {"duckdb": rfm_duckdb, "polars": rfm_polars}[engine]
         median, rows, version = fn(path, a.repeat)
         out = dict(task="rfm", engine=engine, version=version, file=path, median_s=median, rows=rows)
+    elif a.task == "rfm_sums":
+        engine, path = a.args
+        took, sums, version = rfm_sums_duckdb(path, a.memory_limit_mib, a.spill_dir)
+        out = dict(task="huge", engine=engine, version=version, file=path, median_s=took,
+                   memory_limit_mib=a.memory_limit_mib, sums=sums)
     elif a.task == "job":
         (path,) = a.args
         median, inertia, version = job(path, a.k, a.threads, a.repeat)

@@ -3,6 +3,7 @@ run (alternating engines, one warm-up, the median of --repeat runs, each engine 
 process for its peak RSS), and write BENCHMARKS.md.
 
     bash benchmarks/run.sh [--rows 1000000,10000000] [--repeat 3] [--scale-rows 100000000]
+        [--huge-rows 1000000000]
 
 Rows: rfm() over Parquet (every --rows) and CSV (--csv-rows) against DuckDB and Polars;
 kmeans_fit on the RFM table of the largest --rows against scikit-learn (lloyd and elkan, 1 and 2
@@ -11,6 +12,9 @@ threads); the whole job against DuckDB's RFM handed to scikit-learn; scaling to 
 assign_segment scoring --scoring-rows customers against a plain scan of the same columns;
 kmeans_search over --search-ks on the RFM table against the scikit-learn loop an analyst writes
 (with and without stability), and the exact silhouette of --silhouette-rows points.
+--huge-rows (off by default: it takes about half an hour, most of it generating ~7 GB of
+Parquet once) runs rfm() once over that many rows in segql and DuckDB, each under
+--huge-memory-mib, and compares their counts and sums.
 """
 
 import argparse
@@ -101,8 +105,12 @@ def main():
     parser.add_argument("--search-sample", type=int, default=10000)
     parser.add_argument("--search-repeat", type=int, default=1)
     parser.add_argument("--silhouette-rows", type=int, default=20000, help="0 to skip")
+    parser.add_argument("--huge-rows", type=int, default=0,
+                        help="e.g. 1000000000: rfm() once under --huge-memory-mib; 0 to skip")
+    parser.add_argument("--huge-memory-mib", type=int, default=4096)
     parser.add_argument("--only", default="", help="comma-separated tasks to run (rfm, kmeans, "
-                        "job, scale, scoring, search, silhouette); default all")
+                        "job, scale, huge, scoring, search, silhouette, customers, methods, "
+                        "report); default all")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--report-from", help="rewrite the report from a saved results file")
     args = parser.parse_args()
@@ -148,25 +156,20 @@ def main():
                 results.append(r)
                 print(json.dumps(r), flush=True)
     if wanted("job"):
-        job = f"SELECT sum(sse) FROM kmeans_fit(rfm('{rel}'), 3)"
-        median, rss, inertia = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", job],
-                                            args.repeat)
-        r = dict(task="job", engine="segql", k=3, median_s=median, peak_rss_mib=rss, rows_in=rows)
-        results.append(r)
-        print(json.dumps(r), flush=True)
-        r = run_json([PY, "benchmarks/peers.py", "job", rel, "--k", "3", "--threads", "2",
-                      "--repeat", str(args.repeat)])
-        r["rows_in"] = rows
-        results.append(r)
-        print(json.dumps(r), flush=True)
+        job_rows(results, rel, rows, args.repeat)
     if args.scale_rows and wanted("scale"):
         scale(results, args, rows)
+    if args.huge_rows and wanted("huge"):
+        huge(results, args)
     if args.scoring_rows and wanted("scoring"):
         scoring(results, args, DATA / f"rfm_{rows}.parquet")
     if args.search_ks and wanted("search"):
         search(results, args, rfm_table, rows)
     if args.silhouette_rows and wanted("silhouette"):
         silhouette(results, args)
+    for name in SCRIPTS:
+        if wanted(name):
+            script(results, name)
     saved = DATA / "results.jsonl"
     saved.write_text("".join(json.dumps(r) + "\n" for r in results))
     print(f"results saved in {saved} (rewrite the report with --report-from)")
@@ -187,12 +190,27 @@ def rfm_rows(results, path, rows, repeat, fmt, engines=("segql", "duckdb", "pola
         print(json.dumps(r), flush=True)
 
 
+def job_rows(results, rel, rows, repeat):
+    """The whole job, kmeans_fit(rfm(file), 3), against DuckDB's RFM handed to scikit-learn."""
+    job = f"SELECT sum(sse) FROM kmeans_fit(rfm('{rel}'), 3)"
+    median, rss, _ = segql_scalar([str(SEGQL), "-q", "--format", "csv", "-c", job], repeat)
+    r = dict(task="job", engine="segql", k=3, median_s=median, peak_rss_mib=rss, rows_in=rows)
+    results.append(r)
+    print(json.dumps(r), flush=True)
+    r = run_json([PY, "benchmarks/peers.py", "job", rel, "--k", "3", "--threads", "2",
+                  "--repeat", str(repeat)])
+    r["rows_in"] = rows
+    results.append(r)
+    print(json.dumps(r), flush=True)
+
+
 def scale(results, args, base_rows):
     """rfm() at --scale-rows (per-row cost against base_rows), then under a memory limit."""
     rows = args.scale_rows
     path = generate(rows)
     rel = str(path.relative_to(ROOT))
     rfm_rows(results, path, rows, args.scale_repeat, "parquet", ("segql", "duckdb"))
+    job_rows(results, str(path.relative_to(ROOT)), rows, args.scale_repeat)
     command = [str(BENCH_RFM), rel, "--repeat", str(args.scale_repeat),
                "--memory-limit-mib", str(args.spill_mib)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -201,6 +219,46 @@ def scale(results, args, base_rows):
     else:  # reported, not hidden: the row says what failed
         r = dict(memory_limit_mib=args.spill_mib, error=(done.stderr.strip().splitlines() or ["?"])[-1])
     r.update(task="spill", engine="segql", rows_in=rows, base_rows=base_rows)
+    results.append(r)
+    print(json.dumps(r), flush=True)
+
+
+def generate_parts(rows):
+    """A data set larger than memory, as a directory of Parquet parts of up to 100M rows each
+    (disjoint customers and invoice numbers), generated one part at a time."""
+    path = DATA / f"tx_{rows}"
+    if not (path / ".complete").exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        parts = max(1, -(-rows // 100_000_000))
+        subprocess.run([str(SEGQL), "generate", "--rows", str(rows), "--parts", str(parts),
+                        "--out", str(path)], check=True)
+        (path / ".complete").write_text("")
+    return path
+
+
+SUMS = ("SELECT count(*) AS customers, sum(recency_days) AS recency_days, "
+        "sum(frequency) AS frequency, sum(monetary) AS monetary FROM rfm(tx)")
+
+
+def huge(results, args):
+    """rfm() once over --huge-rows rows in segql and DuckDB, each under the same memory limit
+    (both spill), their counts and sums compared."""
+    rows = args.huge_rows
+    path = generate_parts(rows)
+    rel = str(path.relative_to(ROOT))
+    spill = DATA / "spill"
+    spill.mkdir(exist_ok=True)
+    r = run_json([str(BENCH_RFM), rel, "--repeat", "0", "--memory-limit-mib",
+                  str(args.huge_memory_mib),
+                  "--setup", "CREATE EXTERNAL TABLE tx STORED AS PARQUET LOCATION '{path}/'",
+                  "--query", SUMS])
+    r["sums"] = {k: float(v) for k, v in (kv.split("=") for kv in r.pop("checksum").split("/"))}
+    r.update(task="huge", engine="segql", rows_in=rows)
+    results.append(r)
+    print(json.dumps(r), flush=True)
+    r = run_json([PY, "benchmarks/peers.py", "rfm_sums", "duckdb", f"{rel}/*.parquet",
+                  "--memory-limit-mib", str(args.huge_memory_mib), "--spill-dir", str(spill)])
+    r["rows_in"] = rows
     results.append(r)
     print(json.dumps(r), flush=True)
 
@@ -261,6 +319,35 @@ def silhouette(results, args):
     results.append(r)
     print(json.dumps(r), flush=True)
     r = run_json([PY, "benchmarks/peers.py", "silhouette", rows, "--repeat", str(args.repeat)])
+    results.append(r)
+    print(json.dumps(r), flush=True)
+
+
+# The newer functions' own benchmark scripts, run as they are and reported as they print:
+# name -> (section title, what the issue set as the target, the script and its arguments).
+SCRIPTS = {
+    "customers": ("Beyond RFM: demo_customers, the eight-feature fit and pca",
+                  "targets: the fit ≤ 0.33×, pca ≤ 0.5× scikit-learn",
+                  ["benchmarks/customers.py", "--rows", "1000000"]),
+    "methods": ("DBSCAN, hierarchical clustering, cohorts",
+                "targets: dbscan ≤ 0.3× scikit-learn with memory ≤ its own; Ward on 20k ≤ 1.0× "
+                "SciPy, 100k finishing; cohorts ≤ 1.0× DuckDB",
+                ["benchmarks/other_methods.py", "--rows", "10000000", "--eps", "0.05",
+                 "--min-samples", "20"]),
+    "report": ("The report",
+               "targets: `segql report` ≤ 1.5× the SQL it runs, the file < 2 MiB",
+               ["benchmarks/report.py", "--rows", "10000000", "--repeat", "3"]),
+}
+
+
+def script(results, name):
+    """One of SCRIPTS, its printed lines kept for the report."""
+    _, _, command = SCRIPTS[name]
+    done = subprocess.run([PY, *command], capture_output=True, text=True, cwd=ROOT)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0:
+        lines.append(f"failed ({done.returncode}): {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    r = dict(task="script", name=name, command=" ".join(command), lines=lines)
     results.append(r)
     print(json.dumps(r), flush=True)
 
@@ -361,6 +448,31 @@ def write_report(results, out):
                       f"({r['spilled_mib']:.0f} MiB), and gave "
                       f"{'the same answer (column sums equal)' if same else 'a DIFFERENT answer'} "
                       f"as without a limit."]
+    huge_runs = [r for r in results if r["task"] == "huge"]
+    if huge_runs:
+        rows = huge_runs[0]["rows_in"]
+        limit = huge_runs[0]["memory_limit_mib"]
+        lines += ["", f"## {rows:,} rows under a {limit:,} MiB memory limit", "",
+                  f"rfm() once over {rows:,} generated rows (a directory of Parquet parts, "
+                  "`--huge-rows`), each engine in its own process under the same memory limit "
+                  "(both spill to disk), reduced to the customer count and the sums of recency, "
+                  "frequency and monetary.", "",
+                  "| engine | time | peak RSS | spilled | customers | sum recency | sum frequency "
+                  "| sum monetary |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in huge_runs:
+            s = r["sums"]
+            spilled = f"{r['spilled_mib']:,.0f} MiB" if "spilled_mib" in r else ""
+            name = "segql" if r["engine"] == "segql" else f"{r['engine']} {r.get('version', '')}"
+            lines.append(f"| {name} | {r['median_s']:.1f} s | {r.get('peak_rss_mib', 0):,.0f} MiB | "
+                         f"{spilled} | {s['customers']:,.0f} | {s['recency_days']:,.0f} | "
+                         f"{s['frequency']:,.0f} | {s['monetary']:,.2f} |")
+        if len(huge_runs) == 2:
+            a, b = (r["sums"] for r in huge_runs)
+            same = all(abs(a[k] - b[k]) <= 1e-9 * max(1.0, abs(b[k])) for k in b)
+            t = huge_runs[0]["median_s"] / huge_runs[1]["median_s"]
+            m = huge_runs[0]["peak_rss_mib"] / huge_runs[1]["peak_rss_mib"]
+            lines += ["", f"segql / DuckDB: time **{t:.2f}**, peak RSS **{m:.2f}**; the answers are "
+                      f"{'the same (counts equal, sums equal to 1e-9)' if same else '**DIFFERENT**'}."]
     scores = [r for r in results if r["task"] == "scoring"]
     if scores:
         lines += ["", "## assign_segment scoring", "",
@@ -403,6 +515,16 @@ def write_report(results, out):
         for r in sil:
             ratio = f"**{r['median_s'] / peer['median_s']:.2f}**" if r["engine"] == "segql" else ""
             lines.append(f"| {r['engine']} | {r['median_s']:.3f} s | {r['silhouette']:.6f} | {ratio} |")
+    for r in results:
+        if r["task"] != "script":
+            continue
+        title, target, _ = SCRIPTS[r["name"]]
+        lines += ["", f"## {title}", "", f"`benchmarks/.venv/bin/python {r['command']}` ({target}):", ""]
+        table = [line for line in r["lines"] if line.startswith("|")]
+        if table and not table[0].startswith("| job"):
+            lines += ["| job | segql | peer | ratio |", "|---|---:|---:|---:|"]
+        lines += table
+        lines += ["", *(f"- {line}" for line in r["lines"] if not line.startswith("|"))]
     notes = ROOT / "benchmarks" / "notes.md"
     if notes.exists():
         lines += ["", notes.read_text().rstrip()]

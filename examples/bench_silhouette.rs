@@ -14,6 +14,10 @@ use std::time::Instant;
 
 use segql::quality::{Points, silhouette};
 
+/// The `segql` binary's allocator, so the timings are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str, default: usize| {

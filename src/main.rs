@@ -31,6 +31,10 @@ use segql::shell::{Outcome, SessionOptions, ShellSession, describe_error, run_sc
 /// The main job of `segql demo`.
 const DEMO_SCRIPT: &str = include_str!("../sql/segmentation.sql");
 
+/// mimalloc, as datafusion-cli: see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "segql",
