@@ -8,6 +8,9 @@ use super::rows::{Rows, Width};
 /// never keep a point in the wrong cluster.
 const BOUND_SLACK: f64 = 1e-9;
 
+/// Up to this many centres a pass computes every distance and keeps no bounds.
+const EVERY_DISTANCE_MAX_K: usize = 3;
+
 /// Centres after Lloyd's iterations (flattened, k × d), their inertia and the iterations run.
 pub(super) struct Converged {
     pub centres: Vec<f64>,
@@ -37,7 +40,7 @@ pub(super) fn lloyd<W: Width>(
 ) -> Result<Converged, KMeansError> {
     let d = rows.d();
     let k = centres.len() / d.max(1);
-    state.resize(rows.n);
+    state.resize(rows.n, k);
     let mut parts = state.update(rows, &centres, None);
     let mut changed = true;
     let mut n_iter = 0;
@@ -125,11 +128,13 @@ struct ChunkSums {
 }
 
 impl Bounds {
-    /// Room for `n` points (the first update overwrites every value).
-    fn resize(&mut self, n: usize) {
+    /// Room for `n` points among `k` centres (the first update overwrites every value); no
+    /// bounds where every distance is computed ([`Bounds::update`]).
+    fn resize(&mut self, n: usize, k: usize) {
         self.labels.resize(n, 0);
-        self.upper.resize(n, f64::INFINITY);
-        self.lower.resize(n, 0.0);
+        let bounded = if k > EVERY_DISTANCE_MAX_K { n } else { 0 };
+        self.upper.resize(bounded, f64::INFINITY);
+        self.lower.resize(bounded, 0.0);
     }
 
     /// Assign every point to its nearest centre, after the centres moved by `moves` (None:
@@ -334,8 +339,9 @@ mod tests {
         };
         let mut centres = x[..9].to_vec();
         let (mut plain, mut bounded) = (Bounds::default(), Bounds::default());
-        plain.resize(n);
-        bounded.resize(n);
+        plain.resize(n, 3);
+        // bounds kept, as for more centres
+        bounded.resize(n, EVERY_DISTANCE_MAX_K + 1);
         let mut moves: Option<Vec<f64>> = None;
         let mut changing = 0;
         for iteration in 0..30 {

@@ -5,6 +5,13 @@
 //! side, one per thread (no synchronisation inside a restart); otherwise they run one after
 //! the other, each spread over the threads chunk by chunk. Either way the chunks are added in
 //! the same order, so the kept result is bit-identical whatever the number of threads.
+//!
+//! On a large table every restart first seeds and iterates on its own uniform sample of the
+//! rows; the centres it reaches are judged by their inertia on one more sample, shared by all
+//! restarts so that the judgements compare exactly, and only the [`FINISHED`] best restarts
+//! then iterate on all rows (the refinement of initial points by subsampling of Bradley and
+//! Fayyad, 1998). The restarts' full-table passes were most of the fit's passes; a restart
+//! that is finished runs exactly as it did when every restart was.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,10 +21,13 @@ use rand_chacha::ChaCha8Rng;
 
 use super::errors::KMeansError;
 use super::hyperparams::{Init, KMeansValidParams};
-use super::lloyd_hamerly::{Bounds, Converged, lloyd};
+use super::lloyd_hamerly::{Bounds, Converged, inertia, lloyd};
 use super::monitor::{FitProgress, Monitor};
 use super::rows::{Rows, Width};
 use super::seeding::{kmeans_plus_plus, random_init, sample_rows};
+
+/// How many restarts, ranked by their inertia on the shared sample, go on to all rows.
+pub(super) const FINISHED: usize = 4;
 
 /// The monitor, with where the fit is.
 pub(super) struct Watch<'a> {
@@ -63,9 +73,10 @@ struct Scratch {
     sample: Vec<f64>,
 }
 
-/// Run every restart and keep the lowest inertia (ties to the earliest restart). A restart
-/// on a table large enough for a sample of at least `sample_min` rows starts on that sample
-/// ([`sample_rows`]; pass [`SAMPLE_MIN`](super::seeding::SAMPLE_MIN)).
+/// Run every restart and keep the lowest inertia (ties to the earliest restart). On a table
+/// large enough for a sample of at least `sample_min` rows ([`sample_rows`]; pass
+/// [`SAMPLE_MIN`](super::seeding::SAMPLE_MIN)), restarts start on a shared sample and only
+/// the best [`FINISHED`] of them go on to all rows.
 pub(super) fn best_of<W: Width>(
     rows: &Rows<'_, W>,
     params: &KMeansValidParams,
@@ -76,12 +87,24 @@ pub(super) fn best_of<W: Width>(
     let n_init = params.n_init();
     let mut master = ChaCha8Rng::seed_from_u64(params.seed());
     let seeds: Vec<u64> = (0..n_init).map(|_| master.next_u64()).collect();
+    // the rows every restart's start is judged on (None: the table is too small to sample)
+    let mut buffer = Vec::new();
+    let judge = sample_rows(
+        rows,
+        &mut ChaCha8Rng::seed_from_u64(master.next_u64()),
+        &mut buffer,
+        sample_min,
+    );
     let best_so_far = Mutex::new(None::<f64>);
-    let next_run = AtomicUsize::new(0);
-    let restart = |run: usize, rows: &Rows<'_, W>, scratch: &mut Scratch| {
-        if monitor.is_cancelled() {
-            return Err(KMeansError::Cancelled);
-        }
+    let watch = |run: usize| Watch {
+        monitor,
+        run,
+        n_init,
+        best_inertia: *best_so_far.lock().expect("not poisoned"),
+    };
+    // a restart's start: initial centres, then Lloyd's iterations on its own sample of the
+    // rows when the table is large, else the initial centres on all rows
+    let start = |run: usize, rows: &Rows<'_, W>, scratch: &mut Scratch| {
         let mut rng = ChaCha8Rng::seed_from_u64(seeds[run]);
         let Scratch {
             bounds,
@@ -90,52 +113,100 @@ pub(super) fn best_of<W: Width>(
             sample,
         } = scratch;
         let sample = sample_rows(rows, &mut rng, sample, sample_min);
-        let start = sample.as_ref().unwrap_or(rows);
-        let mut centres = match params.init() {
-            Init::KMeansPlusPlus => {
-                kmeans_plus_plus(start, params.k(), &mut rng, closest, cumulative)
-            }
-            Init::Random => random_init(start, params.k(), &mut rng),
+        let on = sample.as_ref().unwrap_or(rows);
+        let centres = match params.init() {
+            Init::KMeansPlusPlus => kmeans_plus_plus(on, params.k(), &mut rng, closest, cumulative),
+            Init::Random => random_init(on, params.k(), &mut rng),
         };
-        let watch = Watch {
-            monitor,
-            run,
-            n_init,
-            best_inertia: *best_so_far.lock().expect("not poisoned"),
-        };
-        if let Some(sample) = &sample {
-            centres = lloyd(sample, centres, params.max_iter(), tol, &watch, bounds)?.centres;
+        match &sample {
+            Some(sample) => lloyd(sample, centres, params.max_iter(), tol, &watch(run), bounds)
+                .map(|c| c.centres),
+            None => Ok(centres),
         }
-        let converged = lloyd(rows, centres, params.max_iter(), tol, &watch, bounds)?;
+    };
+    // Lloyd's iterations on all rows from a start
+    let finish = |run: usize, centres: Vec<f64>, rows: &Rows<'_, W>, scratch: &mut Scratch| {
+        let converged = lloyd(
+            rows,
+            centres,
+            params.max_iter(),
+            tol,
+            &watch(run),
+            &mut scratch.bounds,
+        )?;
         let mut best = best_so_far.lock().expect("not poisoned");
         if best.is_none_or(|b| converged.inertia < b) {
             *best = Some(converged.inertia);
         }
         Ok(Kept { converged, run })
     };
-    // take the next restart until none is left or one fails
-    let work = |rows: &Rows<'_, W>| {
+    let finished = match &judge {
+        None => side_by_side(rows, n_init, |run, rows, scratch| {
+            let centres = start(run, rows, scratch)?;
+            finish(run, centres, rows, scratch)
+        })?,
+        Some(judge) => {
+            let starts = side_by_side(rows, n_init, |run, rows, scratch| {
+                let centres = start(run, rows, scratch)?;
+                let score = inertia(&judge.with_threads(rows.threads), &centres);
+                Ok((run, centres, score))
+            })?;
+            let mut ranked = starts;
+            ranked.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
+            ranked.truncate(FINISHED);
+            side_by_side(rows, ranked.len(), |job, rows, scratch| {
+                let (run, centres, _) = &ranked[job];
+                finish(*run, centres.clone(), rows, scratch)
+            })?
+        }
+    };
+    let mut best: Option<Kept> = None;
+    for kept in finished {
+        let better = best.as_ref().is_none_or(|b| {
+            let (new, old) = (kept.converged.inertia, b.converged.inertia);
+            new < old || (new == old && kept.run < b.run)
+        });
+        if better {
+            best = Some(kept);
+        }
+    }
+    Ok(best.expect("n_init >= 1"))
+}
+
+/// `work(job, rows, scratch)` for every job in `0..jobs`, results in job order (the first
+/// failure by job order is the error). With at least as many jobs as threads, jobs run side
+/// by side, one per thread, each on single-threaded `rows`; otherwise one after the other on
+/// `rows` as given (each pass spread over its threads).
+fn side_by_side<W: Width, T: Send>(
+    rows: &Rows<'_, W>,
+    jobs: usize,
+    work: impl Fn(usize, &Rows<'_, W>, &mut Scratch) -> Result<T, KMeansError> + Sync,
+) -> Result<Vec<T>, KMeansError> {
+    let next = AtomicUsize::new(0);
+    // take the next job until none is left or one fails
+    let worker = |rows: &Rows<'_, W>| {
         let mut scratch = Scratch::default();
         let mut done = Vec::new();
         loop {
-            let run = next_run.fetch_add(1, Ordering::Relaxed);
-            if run >= n_init {
+            let job = next.fetch_add(1, Ordering::Relaxed);
+            if job >= jobs {
                 break;
             }
-            let result = restart(run, rows, &mut scratch);
+            let result = work(job, rows, &mut scratch);
             let failed = result.is_err();
-            done.push(result);
+            done.push((job, result));
             if failed {
                 break;
             }
         }
         done
     };
-    let mut done: Vec<Result<Kept, KMeansError>> = if rows.threads > 1 && n_init >= rows.threads {
+    let mut done: Vec<(usize, Result<T, KMeansError>)> = if rows.threads > 1 && jobs >= rows.threads
+    {
         let alone = rows.with_threads(1);
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..rows.threads)
-                .map(|_| scope.spawn(|| work(&alone)))
+                .map(|_| scope.spawn(|| worker(&alone)))
                 .collect();
             handles
                 .into_iter()
@@ -143,20 +214,10 @@ pub(super) fn best_of<W: Width>(
                 .collect()
         })
     } else {
-        work(rows)
+        worker(rows)
     };
-    done.sort_by_key(|r| r.as_ref().map_or(0, |kept| kept.run));
-    let mut best: Option<Kept> = None;
-    for result in done {
-        let kept = result?;
-        if best
-            .as_ref()
-            .is_none_or(|b| kept.converged.inertia < b.converged.inertia)
-        {
-            best = Some(kept);
-        }
-    }
-    Ok(best.expect("n_init >= 1"))
+    done.sort_by_key(|(job, _)| *job);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 #[cfg(test)]

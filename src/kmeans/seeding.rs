@@ -15,10 +15,11 @@ pub(super) const SAMPLE_MIN: usize = 20_000;
 /// A uniform sample of one row in [`SAMPLE_EVERY`] (in row order, copied into `buffer`), or
 /// None when that would be fewer than `min` rows ([`SAMPLE_MIN`] outside tests).
 ///
-/// Each restart seeds and runs Lloyd's iterations on the sample first, then continues on all
-/// rows from the sample's centres: on a large table the first iterations (where the centres
-/// still move far and the bounds skip little) cost an eighth, and the last ones, on all rows,
-/// converge to a Lloyd fixed point of the whole table under the same tolerance.
+/// Every restart seeds and runs Lloyd's iterations on the sample first (one sample, shared),
+/// and the best of them continue on all rows from the sample's centres: on a large table the
+/// first iterations (where the centres still move far and the bounds skip little) cost an
+/// eighth, and the last ones, on all rows, converge to a Lloyd fixed point of the whole table
+/// under the same tolerance.
 pub(super) fn sample_rows<'b, W: Width>(
     rows: &Rows<'_, W>,
     rng: &mut impl RngCore,

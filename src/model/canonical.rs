@@ -2,11 +2,15 @@
 //! model depends only on the multiset of input rows, whatever the partitioning or batch size
 //! they came in.
 
-/// The columns with their rows sorted lexicographically (-0.0 counts as 0.0).
+/// Rows from which [`canonical_order`] sorts two halves side by side.
+const PARALLEL_SORT_MIN: usize = 65_536;
+
+/// The columns with their rows sorted lexicographically (-0.0 counts as 0.0), on up to two of
+/// `threads`.
 ///
 /// Each row becomes `d` unsigned keys side by side (ordered as `f64::total_cmp` orders the
 /// values), so a comparison reads one contiguous row instead of one value per column.
-pub(crate) fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
+pub(crate) fn canonical_order(columns: &[Vec<f64>], threads: usize) -> Vec<Vec<f64>> {
     let n = columns.first().map_or(0, Vec::len);
     let d = columns.len().max(1);
     let mut keys = vec![0u64; n * d];
@@ -16,10 +20,10 @@ pub(crate) fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
         }
     }
     let index = match d {
-        1 => sorted_rows::<1>(&keys),
-        2 => sorted_rows::<2>(&keys),
-        3 => sorted_rows::<3>(&keys),
-        4 => sorted_rows::<4>(&keys),
+        1 => sorted_rows::<1>(&keys, threads),
+        2 => sorted_rows::<2>(&keys, threads),
+        3 => sorted_rows::<3>(&keys, threads),
+        4 => sorted_rows::<4>(&keys, threads),
         _ => sorted_rows_any_width(&keys, d),
     };
     columns
@@ -30,15 +34,43 @@ pub(crate) fn canonical_order(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
 
 /// The row numbers of `keys` (rows of `D` keys each, flattened) in ascending key order.
 /// Rows are sorted as inline arrays, which compares without indirection; equal rows keep
-/// their input order.
-fn sorted_rows<const D: usize>(keys: &[u64]) -> Vec<u32> {
+/// their input order. With two threads and many rows, the halves are sorted side by side and
+/// merged: (keys, row number) pairs are all distinct, so the order is the one sort's.
+fn sorted_rows<const D: usize>(keys: &[u64], threads: usize) -> Vec<u32> {
     let mut rows: Vec<([u64; D], u32)> = keys
         .chunks_exact(D)
         .enumerate()
         .map(|(i, row)| (row.try_into().expect("chunks of D keys"), i as u32))
         .collect();
-    rows.sort_unstable();
-    rows.into_iter().map(|(_, i)| i).collect()
+    if threads < 2 || rows.len() < PARALLEL_SORT_MIN {
+        rows.sort_unstable();
+        return rows.into_iter().map(|(_, i)| i).collect();
+    }
+    let half = rows.len() / 2;
+    let (left, right) = rows.split_at_mut(half);
+    std::thread::scope(|scope| {
+        scope.spawn(|| left.sort_unstable());
+        right.sort_unstable();
+    });
+    merged(left, right)
+}
+
+/// The row numbers of two sorted runs, merged.
+fn merged<K: Ord>(left: &[(K, u32)], right: &[(K, u32)]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut a, mut b) = (left.iter().peekable(), right.iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        if x <= y {
+            out.push(x.1);
+            a.next();
+        } else {
+            out.push(y.1);
+            b.next();
+        }
+    }
+    out.extend(a.map(|x| x.1));
+    out.extend(b.map(|y| y.1));
+    out
 }
 
 /// [`sorted_rows`] for a width known only at run time.
@@ -136,10 +168,31 @@ mod tests {
             index.sort_by_key(|&i| keys[i as usize * d..(i as usize + 1) * d].to_vec());
             index
         };
-        assert_eq!(sorted_rows::<1>(&keys), by_hand(1));
-        assert_eq!(sorted_rows::<2>(&keys), by_hand(2));
-        assert_eq!(sorted_rows::<4>(&keys), by_hand(4));
+        assert_eq!(sorted_rows::<1>(&keys, 1), by_hand(1));
+        assert_eq!(sorted_rows::<2>(&keys, 1), by_hand(2));
+        assert_eq!(sorted_rows::<4>(&keys, 1), by_hand(4));
         assert_eq!(sorted_rows_any_width(&keys, 5), by_hand(5));
-        assert_eq!(sorted_rows::<3>(&keys[..3999]), by_hand(3));
+        assert_eq!(sorted_rows::<3>(&keys[..3999], 1), by_hand(3));
+    }
+
+    #[test]
+    fn halves_sorted_side_by_side_and_merged_give_the_one_sort() {
+        // many ties (3 values per key), so the row numbers decide between equal rows
+        let mut state = 11u64;
+        let keys: Vec<u64> = (0..3 * (PARALLEL_SORT_MIN + 1001))
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 61) % 3
+            })
+            .collect();
+        let one = sorted_rows::<3>(&keys, 1);
+        assert_eq!(sorted_rows::<3>(&keys, 2), one);
+        assert_eq!(sorted_rows::<1>(&keys, 2), sorted_rows::<1>(&keys, 1));
+        assert!(one.windows(2).all(|w| {
+            let key = |i: u32| &keys[i as usize * 3..i as usize * 3 + 3];
+            (key(w[0]), w[0]) < (key(w[1]), w[1])
+        }));
     }
 }

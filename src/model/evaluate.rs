@@ -54,7 +54,7 @@ pub fn evaluate(
     threads: usize,
 ) -> Evaluation {
     let data = FeatureData {
-        columns: canonical_order(&data.columns),
+        columns: canonical_order(&data.columns, threads),
         ..data.clone()
     };
     let (x, labels, distances) = place(model, &data);

@@ -215,14 +215,14 @@ impl PreparedData {
 /// it, and fit each feature's transform and scaler (`options.transform`, `.shift`, `.scale`).
 pub fn prepare(data: FeatureData, options: &TrainOptions) -> Result<PreparedData, TrainError> {
     check_data(&data)?;
-    let columns = canonical_order(&data.columns);
+    let columns = canonical_order(&data.columns, options.kmeans.threads);
     let fingerprint = fingerprint(&data.names, &columns);
     let prepared = prepare_features(&data.names, &columns, &data.nulls, options)?;
     let n = columns.first().map_or(0, Vec::len);
     let mut x = Array2::zeros((n, data.names.len()));
     for (j, (_, values)) in prepared.iter().enumerate() {
-        for (i, &v) in values.iter().enumerate() {
-            x[[i, j]] = v;
+        for (cell, &v) in x.column_mut(j).iter_mut().zip(values) {
+            *cell = v;
         }
     }
     Ok(PreparedData {
