@@ -121,9 +121,9 @@ enum Action {
         #[arg(long)]
         customers: Option<usize>,
         /// Generate in this many parts, one at a time, into the directory OUT
-        /// (`part-000.parquet`, ...): each part is held in memory while it is written, so
-        /// more than 200,000,000 rows need parts. Both segql and DuckDB read the directory as
-        /// one table.
+        /// (`part-000.parquet`, ...): each part is held in memory while it is written (100M
+        /// rows take about 21 GB), so more than 100,000,000 rows need parts, and smaller
+        /// machines smaller parts. Both segql and DuckDB read the directory as one table.
         #[arg(long, default_value_t = 1)]
         parts: usize,
     },
@@ -560,8 +560,8 @@ async fn executor(args: ExecutorArgs) -> Result<()> {
     segql::cluster::executor::run_executor(options, store).await
 }
 
-/// The most rows generated in memory at once (about 12 GB while being written).
-const MAX_ROWS_PER_PART: usize = 200_000_000;
+/// The most rows generated in memory at once (100M rows peak at about 21 GB while written).
+const MAX_ROWS_PER_PART: usize = 100_000_000;
 
 /// Write demo transactions to `out`, or with `parts` > 1 into the directory `out`, one part
 /// at a time.
