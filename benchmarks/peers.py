@@ -80,7 +80,7 @@ def rfm_sums_duckdb(path, memory_limit_mib, spill_dir):
     con.sql(f"SET temp_directory = '{spill_dir}'")
     con.sql("SET preserve_insertion_order = false")
     began = time.perf_counter()
-    row = con.sql(SUMS_SQL.format(rfm=RFM_SQL.format(reader="read_parquet", path=path))).fetchone()
+    row = con.execute(SUMS_SQL.format(rfm=RFM_SQL.format(reader="read_parquet", path=path))).fetchone()
     took = time.perf_counter() - began
     sums = dict(zip(["customers", "recency_days", "frequency", "monetary"], row))
     return took, {k: float(v) for k, v in sums.items()}, duckdb.__version__

@@ -256,8 +256,12 @@ def huge(results, args):
     r.update(task="huge", engine="segql", rows_in=rows)
     results.append(r)
     print(json.dumps(r), flush=True)
-    r = run_json([PY, "benchmarks/peers.py", "rfm_sums", "duckdb", f"{rel}/*.parquet",
-                  "--memory-limit-mib", str(args.huge_memory_mib), "--spill-dir", str(spill)])
+    try:
+        r = run_json([PY, "benchmarks/peers.py", "rfm_sums", "duckdb", f"{rel}/*.parquet",
+                      "--memory-limit-mib", str(args.huge_memory_mib), "--spill-dir", str(spill)])
+    except subprocess.CalledProcessError as failed:  # reported, not hidden
+        r = dict(task="huge", engine="duckdb", memory_limit_mib=args.huge_memory_mib,
+                 error=(failed.stderr.strip().splitlines() or ["?"])[-1])
     r["rows_in"] = rows
     results.append(r)
     print(json.dumps(r), flush=True)
@@ -460,13 +464,16 @@ def write_report(results, out):
                   "| engine | time | peak RSS | spilled | customers | sum recency | sum frequency "
                   "| sum monetary |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in huge_runs:
+            if "error" in r:
+                lines.append(f"| {r['engine']} | **failed**: `{r['error'][:300]}` | | | | | | |")
+                continue
             s = r["sums"]
             spilled = f"{r['spilled_mib']:,.0f} MiB" if "spilled_mib" in r else ""
             name = "segql" if r["engine"] == "segql" else f"{r['engine']} {r.get('version', '')}"
             lines.append(f"| {name} | {r['median_s']:.1f} s | {r.get('peak_rss_mib', 0):,.0f} MiB | "
                          f"{spilled} | {s['customers']:,.0f} | {s['recency_days']:,.0f} | "
                          f"{s['frequency']:,.0f} | {s['monetary']:,.2f} |")
-        if len(huge_runs) == 2:
+        if len(huge_runs) == 2 and not any("error" in r for r in huge_runs):
             a, b = (r["sums"] for r in huge_runs)
             same = all(abs(a[k] - b[k]) <= 1e-9 * max(1.0, abs(b[k])) for k in b)
             t = huge_runs[0]["median_s"] / huge_runs[1]["median_s"]
