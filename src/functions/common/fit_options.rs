@@ -101,8 +101,9 @@ pub(crate) const N_INIT: Param = option(
     "n_init",
     ParamKind::Integer,
     "restarts; the lowest inertia wins (default 10). Restarts run side by side, one per thread; \
-     on 160,000 rows or more each one seeds and first converges on a 1-in-8 sample of the rows, \
-     then iterates on all of them to the same tolerance",
+     on 160,000 rows or more each one seeds and first converges on its own 1-in-8 sample of \
+     the rows, and the 4 whose centres fit one more (shared) sample best then iterate on all \
+     rows to the same tolerance",
 );
 pub(crate) const MAX_ITER: Param = option(
     "max_iter",
