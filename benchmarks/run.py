@@ -531,7 +531,8 @@ def write_report(results, out):
         if table and not table[0].startswith("| job"):
             lines += ["| job | segql | peer | ratio |", "|---|---:|---:|---:|"]
         lines += table
-        lines += ["", *(f"- {line}" for line in r["lines"] if not line.startswith("|"))]
+        rest = [f"- {line}" for line in r["lines"] if not line.startswith("|")]
+        lines += ([""] if table and rest else []) + rest
     notes = ROOT / "benchmarks" / "notes.md"
     if notes.exists():
         lines += ["", notes.read_text().rstrip()]
