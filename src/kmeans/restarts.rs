@@ -146,12 +146,11 @@ pub(super) fn best_of<W: Width>(
             finish(run, centres, rows, scratch)
         })?,
         Some(judge) => {
-            let starts = side_by_side(rows, n_init, |run, rows, scratch| {
+            let mut ranked = side_by_side(rows, n_init, |run, rows, scratch| {
                 let centres = start(run, rows, scratch)?;
                 let score = inertia(&judge.with_threads(rows.threads), &centres);
                 Ok((run, centres, score))
             })?;
-            let mut ranked = starts;
             ranked.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
             ranked.truncate(FINISHED);
             side_by_side(rows, ranked.len(), |job, rows, scratch| {

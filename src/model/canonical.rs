@@ -151,18 +151,22 @@ mod tests {
         assert!(by_key[3] == 0.0 && by_key[3].is_sign_negative());
     }
 
-    #[test]
-    fn fixed_and_run_time_widths_sort_rows_alike() {
-        // few distinct values, so many rows tie on their first keys or entirely
-        let mut state = 7u64;
-        let keys: Vec<u64> = (0..4000)
+    /// `n` keys of 0, 1 or 2 from a 64-bit LCG seeded with `state`: rows of them tie often.
+    fn few_values(n: usize, mut state: u64) -> Vec<u64> {
+        (0..n)
             .map(|_| {
                 state = state
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
                 (state >> 61) % 3
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn fixed_and_run_time_widths_sort_rows_alike() {
+        // few distinct values, so many rows tie on their first keys or entirely
+        let keys = few_values(4000, 7);
         let by_hand = |d: usize| {
             let mut index: Vec<u32> = (0..(keys.len() / d) as u32).collect();
             index.sort_by_key(|&i| keys[i as usize * d..(i as usize + 1) * d].to_vec());
@@ -178,15 +182,7 @@ mod tests {
     #[test]
     fn halves_sorted_side_by_side_and_merged_give_the_one_sort() {
         // many ties (3 values per key), so the row numbers decide between equal rows
-        let mut state = 11u64;
-        let keys: Vec<u64> = (0..3 * (PARALLEL_SORT_MIN + 1001))
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (state >> 61) % 3
-            })
-            .collect();
+        let keys = few_values(3 * (PARALLEL_SORT_MIN + 1001), 11);
         let one = sorted_rows::<3>(&keys, 1);
         assert_eq!(sorted_rows::<3>(&keys, 2), one);
         assert_eq!(sorted_rows::<1>(&keys, 2), sorted_rows::<1>(&keys, 1));
