@@ -7,7 +7,6 @@
 //! `segql` library: no segmentation logic lives here.
 
 mod exports;
-mod foreign_scans;
 mod plan_table;
 mod remote_files;
 mod report;

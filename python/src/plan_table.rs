@@ -8,6 +8,12 @@
 //! session's catalogs: the plan that runs reads datafusion-python's tables exactly as
 //! datafusion-python would. Not a `ViewTable` either: a view hands its logical plan to the
 //! scanning session, back across the FFI, where segql's operators do not exist.
+//!
+//! The plan runs in the caller's partitions on the package's runtime, scans of
+//! datafusion-python's tables included: those scans (files on local disk, views, record
+//! batches, pyarrow datasets) need nothing from datafusion-python's runtime, and object stores
+//! registered in Python are out of segql's reach anyway (crate::remote_files).
+//! python/tests/test_parallel.py reads each kind.
 
 use std::sync::Arc;
 
@@ -27,11 +33,10 @@ use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::prelude::SessionContext;
 use segql::model::ModelStore;
 
-use crate::foreign_scans::reads_foreign_tables;
 use crate::remote_files::{explain_missing_store, register_s3_stores};
 use crate::report::{ReportArgs, report_table};
 use crate::runtime::{InRuntimeExec, runtime};
-use crate::segql_session::{Partitions, segql_context};
+use crate::segql_session::segql_context;
 
 /// What a scan of the table runs.
 #[derive(Debug, Clone)]
@@ -129,16 +134,15 @@ fn narrowed_physical(
 }
 
 impl DeferredTable {
-    /// The task context of a segql session over `caller`'s catalogs with `partitions`, and the
-    /// physical plan of the work in it.
+    /// The task context of a segql session over `caller`'s catalogs, and the physical plan of
+    /// the work in it.
     async fn planned(
         &self,
         caller: &dyn Session,
-        partitions: Partitions,
         projection: Option<&Vec<usize>>,
         limit: Option<usize>,
     ) -> Result<(Arc<TaskContext>, Arc<dyn ExecutionPlan>)> {
-        let ctx = segql_context(caller, &self.store, partitions)?;
+        let ctx = segql_context(caller, &self.store)?;
         if let Work::Query(sql) = &self.work {
             register_s3_stores(&ctx, sql)?;
         }
@@ -177,19 +181,7 @@ impl TableProvider for DeferredTable {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        // In parallel unless the plan reads a table of datafusion-python's (and a report,
-        // which runs its queries while it is planned, always in one partition).
-        let first = match self.work {
-            Work::Query(_) => Partitions::Callers,
-            Work::Report(_) => Partitions::One,
-        };
-        let mut planned = self.planned(caller, first, projection, limit).await?;
-        if first == Partitions::Callers && reads_foreign_tables(&planned.1) {
-            planned = self
-                .planned(caller, Partitions::One, projection, limit)
-                .await?;
-        }
-        let (context, physical) = planned;
+        let (context, physical) = self.planned(caller, projection, limit).await?;
         let expected = match projection {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => Arc::clone(&self.schema),

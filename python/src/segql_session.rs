@@ -14,37 +14,18 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 use segql::model::ModelStore;
 
-use crate::foreign_scans::SerialForeignScans;
-
-/// How many partitions segql's operators may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Partitions {
-    /// The caller's `target_partitions`: for plans that read no table of datafusion-python's.
-    Callers,
-    /// One: for plans that do (crate::foreign_scans).
-    One,
-}
-
 /// A segql session reading `caller`'s catalogs with `caller`'s settings, models in `store`.
-pub fn segql_context(
-    caller: &dyn Session,
-    store: &Arc<dyn ModelStore>,
-    partitions: Partitions,
-) -> Result<SessionContext> {
+pub fn segql_context(caller: &dyn Session, store: &Arc<dyn ModelStore>) -> Result<SessionContext> {
     // The catalogs are the caller's own: building a session must not register a fresh,
     // empty default catalog over the caller's.
-    let mut config = caller
+    let config = caller
         .config()
         .clone()
         .with_create_default_catalog_and_schema(false);
-    if partitions == Partitions::One {
-        config = config.with_target_partitions(1);
-    }
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_catalog_list(caller.catalog_list())
         .with_default_features()
-        .with_physical_optimizer_rule(Arc::new(SerialForeignScans))
         .build();
     // Quoted file paths as tables (`rfm('sales.parquet')`), as in the segql shell.
     let ctx = SessionContext::new_with_state(state).enable_url_table();

@@ -20,7 +20,7 @@ use crate::plan_table::{DeferredTable, Work};
 use crate::remote_files::register_s3_stores;
 use crate::report::{ReportArgs, report_schema};
 use crate::runtime::block_on;
-use crate::segql_session::{Partitions, segql_context};
+use crate::segql_session::segql_context;
 
 /// `sql` as a table: planned now with segql's planner over `caller`'s catalogs, for its
 /// schema (and its errors), and again by each scan.
@@ -29,7 +29,7 @@ fn query_table(
     store: &Arc<dyn ModelStore>,
     sql: &str,
 ) -> Result<DeferredTable> {
-    let ctx = segql_context(caller, store, Partitions::One)?;
+    let ctx = segql_context(caller, store)?;
     register_s3_stores(&ctx, sql)?;
     let state = ctx.state();
     let plan = block_on(state.create_logical_plan(sql)).map_err(|e| explain_remote(e, sql))?;
